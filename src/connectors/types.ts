@@ -1,0 +1,38 @@
+/**
+ * What a connector sees of the gateway: a sink. It never sees the pipeline, the outbox or MQTT.
+ */
+import type { ErrorCode } from '../errors.js';
+import type { Frame } from '../adapter/types.js';
+import type { DeviceState } from '../schema/detection-event.js';
+
+export interface LinkStatus {
+  state: Extract<DeviceState, 'online' | 'offline' | 'degraded'>;
+  /** short human text: "connected", "timeout after 1000 ms", ... */
+  detail?: string;
+  code?: ErrorCode;
+}
+
+/** Bytes that arrived but could not be made into a frame (malformed reply, bad framing). */
+export interface RejectedInput {
+  raw: Buffer;
+  code: ErrorCode;
+  message: string;
+  receivedAt: number;
+}
+
+export interface Sink<F extends Frame = Frame> {
+  /** Resolves once the frame's events (or its quarantine record) are durable. Never rejects. */
+  push(frame: F): Promise<void>;
+  /** Link state side channel; the pipeline turns changes into status events. */
+  status(status: LinkStatus): void;
+  /** Input that failed below the codec: quarantined with its raw bytes. Resolves once durable. */
+  reject(input: RejectedInput): Promise<void>;
+}
+
+export interface Connector {
+  readonly deviceId: string;
+  /** Begins acquisition; resolves once started (not when connected). Reconnects on its own. */
+  start(): Promise<void>;
+  /** Stops acquisition and closes the link; resolves within its timeout. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+/**
+ * Every coded error of the gateway. Codes are append-only: never rename or reuse one.
+ * docs/errors.md lists each code; test/meta/errors.test.ts checks the two agree.
+ *
+ * The kind drives policy:
+ *   input      bad data from a device or client: quarantine / 4xx, never retried
+ *   transient  the world is briefly unavailable (network, broker, device): retry with backoff
+ *   config     the configuration is wrong: refuse to start, exit 2
+ *   usage      the command line is wrong: exit 2
+ *   internal   a bug or a broken invariant: log loudly, exit 1 if it cannot be contained
+ */
+export type ErrorKind = 'input' | 'transient' | 'config' | 'usage' | 'internal';
+
+export const ERROR_CODES = {
+  BL_ERR_CONFIG_INVALID: { kind: 'config', summary: 'The configuration file failed validation.' },
+  BL_ERR_CONFIG_UNREADABLE: { kind: 'config', summary: 'The configuration file could not be read or parsed as YAML.' },
+  BL_ERR_CONFIG_INSECURE_BIND: { kind: 'config', summary: 'A listener would bind beyond loopback without credentials.' },
+  BL_ERR_CONFIG_SECRET_FILE: { kind: 'config', summary: 'A *File secret could not be read.' },
+  BL_ERR_CONFIG_UNKNOWN_ADAPTER: { kind: 'config', summary: 'A device names an adapter that is not installed.' },
+  BL_ERR_CONFIG_DEVICE_OPTIONS: { kind: 'config', summary: "A device's options do not match its adapter's options schema." },
+  BL_ERR_USAGE: { kind: 'usage', summary: 'The command line could not be understood.' },
+  BL_ERR_PROFILE_INVALID: { kind: 'config', summary: 'A declarative profile failed validation or compilation.' },
+  BL_ERR_ADAPTER_INVALID: { kind: 'config', summary: 'An adapter module does not export a valid adapter definition.' },
+  BL_ERR_MODBUS_EXCEPTION: { kind: 'input', summary: 'The Modbus device answered with an exception code.' },
+  BL_ERR_MODBUS_MALFORMED_REPLY: { kind: 'input', summary: 'A Modbus reply had the wrong length, function or framing.' },
+  BL_ERR_MODBUS_TIMEOUT: { kind: 'transient', summary: 'A Modbus device did not answer within its timeout.' },
+  BL_ERR_CONNECT_FAILED: { kind: 'transient', summary: 'A connection to a device could not be opened.' },
+  BL_ERR_DECODE_VALUE_OUT_OF_RANGE: { kind: 'input', summary: 'A decoded value lies outside the range its profile allows.' },
+  BL_ERR_DECODE_NOT_A_NUMBER: { kind: 'input', summary: 'A decoded floating-point value is NaN or infinite.' },
+  BL_ERR_DECODE_SHORT_FRAME: { kind: 'input', summary: 'A frame holds fewer bytes than its decoder needs.' },
+  BL_ERR_NORMALISE_FAILED: { kind: 'input', summary: 'A decoded record could not be turned into an event.' },
+  BL_ERR_SCHEMA_VIOLATION: { kind: 'input', summary: 'A normalised event does not satisfy the detection-event v1 schema.' },
+  BL_ERR_ADAPTER_THREW: { kind: 'internal', summary: 'An adapter function threw instead of returning a failure.' },
+  BL_ERR_OUTBOX_CLOSED: { kind: 'internal', summary: 'The outbox was used after it was closed.' },
+  BL_ERR_OUTBOX_WRITE: { kind: 'transient', summary: 'The outbox could not write to its database.' },
+  BL_ERR_PUBLISH_FAILED: { kind: 'transient', summary: 'The broker did not accept a publish.' },
+  BL_ERR_BROKER_START: { kind: 'config', summary: 'The embedded MQTT broker could not listen on its address.' },
+  BL_ERR_HTTP_START: { kind: 'config', summary: 'The REST server could not listen on its address.' },
+  BL_ERR_HTTP_NOT_FOUND: { kind: 'input', summary: 'The requested resource does not exist.' },
+  BL_ERR_HTTP_BAD_REQUEST: { kind: 'input', summary: 'The request is malformed (query, parameters or body).' },
+  BL_ERR_HTTP_UNAUTHORIZED: { kind: 'input', summary: 'The request carries no valid credentials.' },
+  BL_ERR_HTTP_INTERNAL: { kind: 'internal', summary: 'The server failed while handling the request.' },
+  BL_ERR_SIMULATOR: { kind: 'config', summary: 'A simulator could not start.' },
+  BL_ERR_SHUTDOWN_TIMEOUT: { kind: 'internal', summary: 'A component did not stop within its timeout.' },
+  BL_ERR_MODBUS_ILLEGAL_ADDRESS: { kind: 'input', summary: 'The Modbus device reports the requested registers do not exist (exception 2).' },
+  BL_ERR_DEVICE_UNRESPONSIVE: { kind: 'transient', summary: 'A device accepted the connection but stopped answering.' },
+  BL_ERR_PROFILE_EMIT: { kind: 'input', summary: "A profile's emit rule could not build an event from the decoded values." },
+  BL_ERR_EVENT_ENCODE: { kind: 'internal', summary: 'An event could not be encoded for the wire (JSON or protobuf).' },
+  BL_ERR_ARTIFACT_NOT_FOUND: { kind: 'input', summary: 'No artifact is stored under that sha256.' },
+  BL_ERR_HTTP_RATE_LIMITED: { kind: 'transient', summary: 'The client sent too many requests.' },
+  // append new codes above this line, one per line
+} as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class BorderlinkError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BorderlinkError';
+    this.code = code;
+    this.kind = ERROR_CODES[code].kind;
+    this.detail = options?.detail;
+  }
+}
+
+export function isBorderlinkError(e: unknown): e is BorderlinkError {
+  return e instanceof BorderlinkError;
+}
+
+/** A short, log-safe description of anything thrown. */
+export function describeError(e: unknown): { code?: string; message: string } {
+  if (e instanceof BorderlinkError) return { code: e.code, message: e.message };
+  if (e instanceof Error) return { message: e.message };
+  return { message: String(e) };
+}
