@@ -48,6 +48,12 @@ export const ERROR_CODES = {
   BL_ERR_EVENT_ENCODE: { kind: 'internal', summary: 'An event could not be encoded for the wire (JSON or protobuf).' },
   BL_ERR_ARTIFACT_NOT_FOUND: { kind: 'input', summary: 'No artifact is stored under that sha256.' },
   BL_ERR_HTTP_RATE_LIMITED: { kind: 'transient', summary: 'The client sent too many requests.' },
+  BL_ERR_OUTBOX_OPEN: { kind: 'config', summary: 'The outbox database could not be opened or migrated (unwritable path, corrupt file, schema newer than this gateway).' },
+  BL_ERR_OUTBOX_REJECTED: { kind: 'internal', summary: 'The outbox refused a batch that breaks an invariant (duplicate eventId, event of another device); the rest of its group commit was kept.' },
+  BL_ERR_OUTBOX_QUERY_INVALID: { kind: 'input', summary: 'An event-store query is invalid (bad cursor, afterSequence without deviceId, bad time or limit).' },
+  BL_ERR_EVENT_DECODE: { kind: 'input', summary: 'A protobuf payload is not a well-formed detection event (bad bytes, unknown or unspecified enum, bad time).' },
+  BL_ERR_SCHEMA_LOAD: { kind: 'internal', summary: 'The detection-event JSON Schema or .proto shipped with the gateway could not be read or compiled.' },
+  BL_ERR_PACKAGE_ROOT_NOT_FOUND: { kind: 'internal', summary: 'No directory holding package.json was found above the running module.' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

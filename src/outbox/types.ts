@@ -36,6 +36,8 @@ export interface AppendBatch {
 
 export interface AppendResult {
   events: DetectionEvent[];
+  /** the stored rows of those events, in order (their ids drive SSE and the relay) */
+  rows: OutboxRow[];
 }
 
 export interface OutboxRow {

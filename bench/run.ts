@@ -1,0 +1,38 @@
+/**
+ * `npm run bench`: prints figures (never passes or fails). The machine is shared and noisy, so
+ * read the figures as indicative and compare runs on the same machine only.
+ */
+import os from 'node:os';
+import { benchModbusServer } from './modbus-server.bench.js';
+import { benchOutbox } from './outbox.bench.js';
+import { benchPipeline } from './pipeline.bench.js';
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const want = (name: string): boolean => only.length === 0 || only.includes(name);
+  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (want('pipeline')) {
+    const r = await benchPipeline();
+    console.log('\n== pipeline vs bare mqtt.js pipe (same broker, same payloads, QoS 1) ==');
+    console.log(`broker: ${r.broker}; ${r.devices} devices; ${r.events} events of ${r.payloadBytes} bytes`);
+    console.log(`bare pipe   publisher -> broker -> subscriber: ${r.bare.messagesPerSecond} msg/s (${r.bare.seconds} s)`);
+    console.log(`pipeline    frame -> decode -> validate -> outbox (fsync) -> relay -> broker -> subscriber: ${r.pipeline.eventsPerSecond} events/s (${r.pipeline.seconds} s)`);
+    console.log(`ratio pipeline/bare: ${r.ratio}`);
+    console.log(`frame-to-subscriber latency at full load: p50 ${r.pipeline.p50LatencyMs} ms, p99 ${r.pipeline.p99LatencyMs} ms`);
+  }
+  if (want('outbox')) {
+    const r = await benchOutbox();
+    console.log('\n== SQLite outbox (WAL, synchronous=FULL, group commit) ==');
+    console.log(JSON.stringify(r));
+  }
+  if (want('modbus')) {
+    const r = await benchModbusServer();
+    console.log('\n== lean Modbus TCP simulator server ==');
+    console.log(`${r.requestsPerSecond} req/s pipelined (${r.clients} clients x depth ${r.pipelineDepth}); ${r.lockstepRequestsPerSecond} req/s one request at a time`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,196 @@
+/**
+ * The TypeScript view of a declarative profile (schemas/profile/profile.schema.json). The schema
+ * is the source of truth; these types describe a profile that has passed it.
+ *
+ * Value slots in emit rules use one reference syntax, `${fieldName}`:
+ *   - text slots are templates: "occ-${occupancyCount}" (write `$$` for a literal `$`);
+ *   - number and boolean slots hold a constant or exactly one reference, "${gammaRate1}",
+ *     which keeps the field's type;
+ *   - slots that can only name a field (triggers, flags, timing) take the bare field name.
+ */
+import type {
+  Category, DecisionBy, DeviceClass, DeviceState, FindingKind, JsonValue, Quality,
+} from '../../schema/detection-event.js';
+import type { ModbusTable } from '../types.js';
+
+/** A decoded field value: numbers, bits, and numbers rendered by a `format`. */
+export type FieldValue = number | boolean | string;
+
+/** Decoded values of one poll, by field name. */
+export type FieldValues = { readonly [field: string]: FieldValue };
+
+export type RegisterType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32';
+export type FieldType = RegisterType | 'bool';
+export type WordOrder = 'big' | 'little';
+/** The closed set of renderings of an integer as text. */
+export type ValueFormat = 'decimal' | 'hex' | 'major.minor';
+
+export const REGISTER_TYPES: readonly RegisterType[] = ['int16', 'uint16', 'int32', 'uint32', 'float32'];
+export const VALUE_FORMATS: readonly ValueFormat[] = ['decimal', 'hex', 'major.minor'];
+
+/** A value read from a Modbus table. Registers need `type` (or `bit`); coils and discretes are bool. */
+export interface ModbusFieldSpec {
+  table: ModbusTable;
+  address: number;
+  type?: FieldType;
+  /** for int32, uint32, float32: big = high word first (ABCD), little = low word first (CDAB) */
+  wordOrder?: WordOrder;
+  /** a single bit (0 = least significant) of a holding or input register; the value is a bool */
+  bit?: number;
+  scale?: number;
+  offset?: number;
+  unit?: string;
+  /** [min, max] inclusive, checked after scale and offset; a value outside fails the frame */
+  range?: [number, number];
+  format?: ValueFormat;
+  description?: string;
+}
+
+export type ProfileTransport = 'modbus-tcp' | 'modbus-rtu';
+
+export interface ProfileAcquisition {
+  pollIntervalMs: number;
+  timeoutMs: number;
+  /** unused addresses a merged read may span (registers / bits); 0 merges only adjacent ones */
+  gapTolerance?: { registers?: number; bits?: number };
+  /** cap per request, at most the protocol's 125 registers / 2000 bits */
+  maxPerRead?: { registers?: number; bits?: number };
+}
+
+/** Constant text or a template with `${field}` references. */
+export type TextSpec = string;
+/** A number constant or "${field}" naming a numeric field. */
+export type NumberSpec = number | string;
+/** A boolean constant or "${field}" naming a bool field. */
+export type BoolSpec = boolean | string;
+/** A JSON scalar constant, a "${field}" reference (typed), or a text template. */
+export type ScalarSpec = string | number | boolean | null;
+
+export interface TriggerSpec {
+  changed?: string;
+  increased?: string;
+  rising?: string;
+  falling?: string;
+  /** seconds */
+  every?: number;
+  /** bool field that must be true for the rule to fire */
+  while?: string;
+  /** bool field that must be false for the rule to fire */
+  unless?: string;
+  /** value assumed before the first observation; without it the first observation only sets the baseline */
+  baseline?: FieldValue;
+}
+
+export interface TimingSpec {
+  endEpochSeconds: string;
+  endMillis?: string;
+  durationMs?: string;
+}
+
+export interface OutcomeSpec {
+  alarms: { flag: string; category: Category }[];
+  indeterminateWhen?: string[];
+  decisionBy?: DecisionBy;
+  vendorState?: TextSpec;
+}
+
+export interface MeasurementSpec {
+  when?: string;
+  detectorId: TextSpec;
+  category: 'gamma' | 'neutron';
+  realTimeS?: NumberSpec;
+  liveTimeS?: NumberSpec;
+  grossCounts?: NumberSpec;
+  countRateCps?: NumberSpec;
+  backgroundRateCps?: NumberSpec;
+  sigma?: NumberSpec;
+  thresholdCps?: NumberSpec;
+  occupied?: BoolSpec;
+  speedKmh?: NumberSpec;
+}
+
+export const MEASUREMENT_NUMBER_KEYS = [
+  'realTimeS', 'liveTimeS', 'grossCounts', 'countRateCps', 'backgroundRateCps', 'sigma', 'thresholdCps', 'speedKmh',
+] as const;
+
+export interface ScoreSpec {
+  value: NumberSpec;
+  method: TextSpec;
+  higherIsBetter: boolean;
+  min?: NumberSpec;
+  max?: NumberSpec;
+}
+
+export interface FindingSpec {
+  when?: string;
+  kind: FindingKind;
+  name?: TextSpec;
+  category?: Category;
+  identified?: BoolSpec;
+  score?: ScoreSpec;
+  detectors?: TextSpec[];
+}
+
+export interface FaultSpec {
+  code: TextSpec;
+  severity?: 'info' | 'warning' | 'critical';
+  /** defaults: true on a rising trigger, false on a falling one; required otherwise */
+  active?: BoolSpec;
+  detail?: TextSpec;
+}
+
+export interface StatusSpec {
+  state: DeviceState;
+  detail?: TextSpec;
+}
+
+export interface SourceSpec {
+  algorithm?: { name: TextSpec; version?: TextSpec; settings?: { [key: string]: ScalarSpec } };
+  device?: { vendor?: TextSpec; model?: TextSpec; serial?: TextSpec; firmware?: TextSpec; technique?: TextSpec };
+}
+
+export interface RawSpec {
+  format?: TextSpec;
+  nativeIds?: { [key: string]: TextSpec };
+  extensions?: { [key: string]: ScalarSpec };
+}
+
+export type EmitEventType = 'result' | 'measurement' | 'fault' | 'status';
+
+export interface EmitRuleSpec {
+  id: string;
+  eventType: EmitEventType;
+  description?: string;
+  when: TriggerSpec;
+  quality?: Quality;
+  timing?: TimingSpec;
+  subject?: { inspectionId?: TextSpec };
+  outcome?: OutcomeSpec;
+  measurements?: MeasurementSpec[];
+  findings?: FindingSpec[];
+  fault?: FaultSpec;
+  status?: StatusSpec;
+  source?: SourceSpec;
+  raw?: RawSpec;
+}
+
+export interface Profile {
+  id: string;
+  version: string;
+  deviceClass: DeviceClass;
+  technique: string;
+  vendor: string;
+  model: string;
+  description?: string;
+  transport: ProfileTransport;
+  acquisition: ProfileAcquisition;
+  optionsSchema?: { [key: string]: JsonValue };
+  fields: { [name: string]: ModbusFieldSpec };
+  emit: EmitRuleSpec[];
+}
+
+/** One thing wrong with a profile, at a JSON Pointer into it ("/emit/2/when"). */
+export interface ProfileProblem {
+  path: string;
+  message: string;
+}

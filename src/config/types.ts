@@ -1,0 +1,87 @@
+/** The configuration after validation, defaults, environment overlay and secret resolution. Frozen. */
+import type { LevelWithSilent } from 'pino';
+
+export interface GatewaySection {
+  id: string;
+  siteId: string;
+  dataDir: string;
+  logLevel: LevelWithSilent;
+  shutdownTimeoutMs: number;
+}
+
+export interface TlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface EmbeddedBrokerUser {
+  username: string;
+  /** resolved from password or passwordFile */
+  password: string;
+}
+
+export interface MqttSection {
+  /** external broker; undefined means the embedded broker */
+  url?: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  protocolVersion?: 4 | 5;
+  payloadFormat: 'json' | 'protobuf';
+  inflightWindow: number;
+  keepaliveSeconds: number;
+  tls?: TlsFiles;
+  embedded: { host: string; port: number; users: EmbeddedBrokerUser[] };
+}
+
+export interface HttpSection {
+  enabled: boolean;
+  host: string;
+  port: number;
+  apiKeys: string[];
+  maxPageSize: number;
+  bodyLimitBytes: number;
+}
+
+export interface OutboxSection {
+  batchMaxEvents: number;
+  retentionHours: number;
+}
+
+export interface SimulatorConfig {
+  id: string;
+  kind: 'rpm';
+  host: string;
+  port: number;
+  scenario: string;
+  seed?: number;
+  unitId: number;
+}
+
+export interface DeviceConfig {
+  id: string;
+  adapter: string;
+  enabled: boolean;
+  laneId?: string;
+  vendor?: string;
+  model?: string;
+  serial?: string;
+  firmware?: string;
+  pollIntervalMs?: number;
+  timeoutMs?: number;
+  options: Record<string, unknown>;
+  connection: { host?: string; port?: number; simulator?: string; unitId: number };
+}
+
+export interface GatewayConfig {
+  gateway: GatewaySection;
+  mqtt: MqttSection;
+  http: HttpSection;
+  outbox: OutboxSection;
+  simulators: SimulatorConfig[];
+  devices: DeviceConfig[];
+  /** where the file was read from, for relative paths */
+  baseDir: string;
+}

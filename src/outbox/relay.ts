@@ -1,0 +1,146 @@
+/**
+ * The relay: outbox.lease -> publish (QoS 1) -> outbox.ack on PUBACK.
+ *
+ * It keeps at most `window` events in flight and leases in row order, so every device's events
+ * leave in sequence order on the one connection. While the broker is unreachable it leases
+ * nothing: the backlog stays on disk, not in memory. Messages already handed to the client are
+ * re-sent by mqtt.js after a reconnect; if the process dies first, their rows are still unacked
+ * and are leased again on the next start (at-least-once, duplicates carry the same eventId).
+ */
+import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { MqttPublisher } from '../publish/mqtt-publisher.js';
+import type { Outbox } from './types.js';
+
+export interface Relay {
+  /** Leases and publishes whatever is waiting; call after new events are durable. */
+  notify(): void;
+  start(): void;
+  /** Stops leasing, waits for in-flight publishes up to the timeout, flushes acks. */
+  stop(timeoutMs: number): Promise<void>;
+  inFlight(): number;
+}
+
+export function createRelay(deps: {
+  outbox: Outbox;
+  publisher: MqttPublisher;
+  window: number;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  now: () => number;
+  /** fallback poll in case a notify was missed (ms) */
+  idlePollMs?: number;
+}): Relay {
+  const { outbox, publisher, metrics } = deps;
+  const log = deps.logger.child({ component: 'relay' });
+  let lastLeased = 0;
+  let inFlight = 0;
+  let running = false;
+  let pumping = false;
+  let pendingAcks: number[] = [];
+  let ackTimer: NodeJS.Timeout | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let drained: (() => void) | undefined;
+  let failed = false;
+
+  const flushAcks = (): void => {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = undefined;
+    if (pendingAcks.length === 0) return;
+    const ids = pendingAcks;
+    pendingAcks = [];
+    try {
+      outbox.ack(ids);
+    } catch (e) {
+      // The events reached the broker; failing to record it means they are sent again later.
+      log.error({ err: describeError(e), count: ids.length }, 'outbox ack failed');
+    }
+  };
+
+  const scheduleAck = (): void => {
+    if (pendingAcks.length >= 500) flushAcks();
+    else ackTimer ??= setTimeout(flushAcks, 20);
+  };
+
+  const settle = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0) {
+      if (failed) {
+        // A publish failed without a reconnect resend: lease again from the oldest unacked row,
+        // only once nothing is in flight, so the order on the wire is kept.
+        failed = false;
+        flushAcks();
+        lastLeased = 0;
+      }
+      drained?.();
+    }
+    if (running) pump();
+  };
+
+  const pump = (): void => {
+    if (!running || pumping || !publisher.connected) return;
+    pumping = true;
+    try {
+      while (running && publisher.connected && !failed && inFlight < deps.window) {
+        const rows = outbox.lease(lastLeased, deps.window - inFlight);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          lastLeased = row.id;
+          inFlight += 1;
+          publisher.publish(row).then(
+            () => {
+              metrics.eventsPublished.inc({ event_type: row.event.eventType });
+              metrics.publishLatency.observe(Math.max(0, deps.now() - row.createdAtMs) / 1000);
+              pendingAcks.push(row.id);
+              scheduleAck();
+              settle();
+            },
+            (e: unknown) => {
+              if (running) log.warn({ err: describeError(e), eventId: row.event.eventId }, 'publish failed; will retry');
+              failed = true;
+              settle();
+            },
+          );
+        }
+      }
+    } catch (e) {
+      log.error({ err: describeError(e) }, 'relay lease failed');
+    } finally {
+      pumping = false;
+    }
+  };
+
+  publisher.onConnectionChange((connected) => {
+    deps.metrics.mqttConnected.set(connected ? 1 : 0);
+    if (connected) pump();
+  });
+
+  return {
+    notify: () => pump(),
+    start() {
+      running = true;
+      const tick = (): void => {
+        pump();
+        idleTimer = setTimeout(tick, deps.idlePollMs ?? 1000);
+        idleTimer.unref();
+      };
+      tick();
+    },
+    async stop(timeoutMs) {
+      running = false;
+      if (idleTimer) clearTimeout(idleTimer);
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, timeoutMs);
+          drained = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      flushAcks();
+    },
+    inFlight: () => inFlight,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * decode -> normalise -> validate -> outbox, per device, behind the Sink a connector is handed.
+ * Failures go sideways into quarantine with the raw bytes; nothing is thrown upstream and nothing
+ * is dropped silently. A device's frames are processed strictly one after another (its adapter
+ * state is a reducer), devices run side by side and meet in the outbox's group commit.
+ */
+import type { Logger } from 'pino';
+import { frameBytes, type AnyAdapter, type CodecContext, type DecodeFailure, type DeviceIdentity, type EventDraft, type Frame } from '../adapter/types.js';
+import type { Clock } from '../clock.js';
+import { isoTime } from '../clock.js';
+import { describeError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { AppendBatch, Outbox, OutboxRow, QuarantineInput, UnsequencedEvent } from '../outbox/types.js';
+import type { LinkStatus, RejectedInput, Sink } from '../connectors/types.js';
+import type { JsonValue } from '../schema/detection-event.js';
+import { buildEnvelope } from './envelope.js';
+
+export interface EventValidatorLike {
+  validate(e: unknown): { ok: true } | { ok: false; errors: string[] };
+}
+
+export interface PipelineDeps {
+  gatewayId: string;
+  outbox: Outbox;
+  validator: EventValidatorLike;
+  newEventId: () => string;
+  clock: Clock;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** called after events are durable (relay wake-up, SSE fan-out) */
+  onDurable: (rows: readonly OutboxRow[]) => void;
+}
+
+export interface DevicePipeline extends Sink<Frame> {
+  /** resolves when every push and status accepted so far is durable */
+  drain(): Promise<void>;
+}
+
+export interface Pipeline {
+  forDevice(device: DeviceIdentity, adapter: AnyAdapter, options: unknown): DevicePipeline;
+  drain(): Promise<void>;
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const devices: DevicePipeline[] = [];
+  return {
+    forDevice(device, adapter, options) {
+      const p = createDevicePipeline(deps, device, adapter, options);
+      devices.push(p);
+      return p;
+    },
+    async drain() {
+      await Promise.all(devices.map((d) => d.drain()));
+    },
+  };
+}
+
+function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapter: AnyAdapter, options: unknown): DevicePipeline {
+  const { outbox, logger, metrics } = deps;
+  const log = logger.child({ device: device.id, adapter: adapter.id });
+  let state: JsonValue = outbox.loadState(device.id) ?? adapter.initialState();
+  let chain: Promise<void> = Promise.resolve();
+  let linkState: LinkStatus['state'] | undefined;
+
+  const quarantineRecord = (raw: Buffer, f: DecodeFailure, receivedAt: number): QuarantineInput => ({
+    deviceId: device.id,
+    adapterId: adapter.id,
+    adapterVersion: adapter.version,
+    code: f.code,
+    message: f.message,
+    raw,
+    receivedAt: isoTime(receivedAt),
+    ...(f.detail ? { detail: f.detail } : {}),
+  });
+
+  const commit = async (batch: AppendBatch, startedAt: number): Promise<void> => {
+    try {
+      const result = await outbox.append(batch);
+      metrics.ingestLatency.observe((deps.clock.now() - startedAt) / 1000);
+      for (const e of result.events) metrics.eventsPersisted.inc({ device: device.id, event_type: e.eventType });
+      for (const q of batch.quarantine ?? []) metrics.quarantined.inc({ device: device.id, code: q.code });
+      if (result.rows.length > 0) deps.onDurable(result.rows);
+    } catch (e) {
+      // The outbox could not write: the frame is not durable. Say so loudly; the connector
+      // carries on and the next poll brings fresh data (nothing was acknowledged to the device).
+      log.error({ err: describeError(e) }, 'outbox append failed');
+      throw e;
+    }
+  };
+
+  const envelope = (draft: EventDraft, receivedAt: number): UnsequencedEvent =>
+    buildEnvelope({ draft, device, adapter, gatewayId: deps.gatewayId, eventId: deps.newEventId(), receivedAt });
+
+  const validate = (e: UnsequencedEvent): string[] => {
+    const r = deps.validator.validate({ ...e, sequence: 1 });
+    return r.ok ? [] : r.errors;
+  };
+
+  const processFrame = async (frame: Frame): Promise<void> => {
+    metrics.framesReceived.inc({ device: device.id });
+    const ctx: CodecContext<unknown> = { device, options, now: frame.receivedAt };
+    const raw = frameBytes(frame);
+    const quarantine: QuarantineInput[] = [];
+    const events: UnsequencedEvent[] = [];
+    let next = state;
+    const decoded = guard(() => adapter.decode(frame, ctx));
+    if (!decoded.ok) {
+      quarantine.push(quarantineRecord(raw, decoded.error, frame.receivedAt));
+    } else {
+      for (const record of decoded.value) {
+        const n = guard(() => adapter.normalise(record, next, ctx));
+        if (!n.ok) {
+          quarantine.push(quarantineRecord(raw, n.error, frame.receivedAt));
+          continue;
+        }
+        next = n.value.state;
+        for (const draft of n.value.drafts) {
+          const event = envelope(draft, frame.receivedAt);
+          const errors = validate(event);
+          if (errors.length > 0) {
+            quarantine.push(quarantineRecord(raw, { code: 'BL_ERR_SCHEMA_VIOLATION', message: `event does not satisfy detection-event v1: ${errors.slice(0, 5).join('; ')}`, detail: { errors: errors.slice(0, 20), eventType: draft.eventType } }, frame.receivedAt));
+          } else {
+            events.push(event);
+          }
+        }
+      }
+    }
+    for (const q of quarantine) log.warn({ code: q.code, reason: q.message, bytes: q.raw.length }, 'input quarantined');
+    if (events.length === 0 && quarantine.length === 0 && next === state) return;
+    await commit({ deviceId: device.id, events, state: next, quarantine }, frame.receivedAt);
+    state = next;
+  };
+
+  const processStatus = async (s: LinkStatus): Promise<void> => {
+    if (s.state === linkState) return;
+    linkState = s.state;
+    metrics.setDeviceState(device.id, s.state);
+    log.info({ state: s.state, detail: s.detail, code: s.code }, 'device link state changed');
+    const now = deps.clock.now();
+    const draft: EventDraft = {
+      eventType: 'status',
+      observedAt: isoTime(now),
+      quality: 'good',
+      status: { state: s.state, since: isoTime(now), ...(s.detail ? { detail: s.detail } : {}) },
+      ...(s.code ? { raw: { extensions: { code: s.code } } } : {}),
+    };
+    const event = envelope(draft, now);
+    const errors = validate(event);
+    if (errors.length > 0) {
+      log.error({ errors }, 'status event failed validation');
+      return;
+    }
+    await commit({ deviceId: device.id, events: [event] }, now);
+  };
+
+  const processReject = async (r: RejectedInput): Promise<void> => {
+    await commit({ deviceId: device.id, events: [], quarantine: [quarantineRecord(r.raw, { code: r.code, message: r.message }, r.receivedAt)] }, r.receivedAt);
+    log.warn({ code: r.code, reason: r.message, bytes: r.raw.length }, 'input quarantined');
+  };
+
+  /** Serialises work per device; a failed step is logged and does not poison the chain. */
+  const enqueue = (work: () => Promise<void>): Promise<void> => {
+    const run = chain.then(work);
+    chain = run.catch(() => undefined);
+    return run.catch(() => undefined);
+  };
+
+  return {
+    push: (frame) => enqueue(() => processFrame(frame)),
+    reject: (input) => enqueue(() => processReject(input)),
+    status: (s) => {
+      void enqueue(() => processStatus(s));
+    },
+    drain: () => chain,
+  };
+}
+
+/** Adapters must return failures, not throw; if one throws anyway, it becomes a coded failure. */
+function guard<T>(fn: () => { ok: true; value: T } | { ok: false; error: DecodeFailure }): { ok: true; value: T } | { ok: false; error: DecodeFailure } {
+  try {
+    return fn();
+  } catch (e) {
+    return { ok: false, error: { code: 'BL_ERR_ADAPTER_THREW', message: `adapter threw: ${describeError(e).message}` } };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Built-in simulators named in the config (the embedded demo runs two RPM lanes this way).
+ * Devices refer to them by id; the gateway resolves the address after they listen.
+ */
+import type { Logger } from 'pino';
+import type { SimulatorConfig } from './config/types.js';
+import { BorderlinkError, describeError } from './errors.js';
+import { startRpmSimulator } from '../simulators/rpm/rpm-simulator.js';
+
+export interface RunningSimulators {
+  address(id: string): { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startSimulators(configs: readonly SimulatorConfig[], logger: Logger): Promise<RunningSimulators> {
+  const running = new Map<string, { host: string; port: number; close(): Promise<void> }>();
+  try {
+    for (const c of configs) {
+      const sim = await startRpmSimulator({
+        host: c.host,
+        port: c.port,
+        unitId: c.unitId,
+        scenario: c.scenario,
+        seed: c.seed,
+        realtime: true,
+        logger: logger.child({ simulator: c.id }),
+      });
+      running.set(c.id, { host: c.host, port: sim.port, close: () => sim.close() });
+      logger.info({ simulator: c.id, kind: c.kind, host: c.host, port: sim.port, scenario: c.scenario }, 'simulator listening');
+    }
+  } catch (e) {
+    await Promise.allSettled([...running.values()].map((s) => s.close()));
+    throw new BorderlinkError('BL_ERR_SIMULATOR', `simulator could not start: ${describeError(e).message}`, { cause: e });
+  }
+  return {
+    address(id) {
+      const s = running.get(id);
+      if (!s) throw new BorderlinkError('BL_ERR_SIMULATOR', `no simulator "${id}" is running`);
+      return { host: s.host, port: s.port };
+    },
+    async close() {
+      await Promise.allSettled([...running.values()].map((s) => s.close()));
+      running.clear();
+    },
+  };
+}
