@@ -92,7 +92,7 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** Parses and validates configuration text. Throws BL_ERR_CONFIG_* with every problem listed. */
+/** Parses and validates configuration text. Throws a config-kind BorderlinkError listing every problem. */
 export function parseConfig(text: string, file: string, opts: LoadConfigOptions = {}): GatewayConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });

@@ -135,14 +135,14 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     if (s.state === linkState) return;
     linkState = s.state;
     metrics.setDeviceState(device.id, s.state);
-    log.info({ state: s.state, detail: s.detail, code: s.code }, 'device link state changed');
     const now = deps.clock.now();
     const draft: EventDraft = {
       eventType: 'status',
       observedAt: isoTime(now),
       quality: 'good',
       status: { state: s.state, since: isoTime(now), ...(s.detail ? { detail: s.detail } : {}) },
-      ...(s.code ? { raw: { extensions: { code: s.code } } } : {}),
+      // marks link-state events (made by the gateway) apart from status the device itself reports
+      raw: { format: 'link-status', ...(s.code ? { extensions: { code: s.code } } : {}) },
     };
     const event = envelope(draft, now);
     const errors = validate(event);
