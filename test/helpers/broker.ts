@@ -62,22 +62,34 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`broker did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-async function startMosquitto(bin: string, opts: { persistence: boolean }): Promise<TestBroker> {
+export interface MosquittoOptions {
+  persistence?: boolean;
+  /** replaces the default anonymous plain listener: lines for the listener on `port` (TLS, auth) */
+  listener?: (port: number, dir: string) => string[];
+  /** called with the broker's temp dir before it starts (write certificates, password files) */
+  prepare?: (dir: string) => void;
+  scheme?: 'mqtt' | 'mqtts';
+}
+
+export async function startMosquitto(bin: string, opts: MosquittoOptions = {}): Promise<TestBroker> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bl-mosquitto-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
+  opts.prepare?.(dir);
   writeFileSync(
     conf,
     [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.listener ? opts.listener(port, dir) : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
       // What production needs too (docs): never drop QoS 1 messages queued for a slow or
       // offline persistent subscriber, keep sessions across broker restarts.
       'max_queued_messages 0',
       'max_inflight_messages 0',
-      `persistence ${opts.persistence ? 'true' : 'false'}`,
+      `persistence ${opts.persistence === true ? 'true' : 'false'}`,
       `persistence_location ${dir}/`,
       'log_dest none',
+      // as root, Mosquitto would switch to the 'mosquitto' user, which cannot read this private
+      // temp dir (certificates, persistence); stay the user that started it
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       '',
     ].join('\n'),
   );
@@ -99,7 +111,7 @@ async function startMosquitto(bin: string, opts: { persistence: boolean }): Prom
   await start();
   return {
     kind: 'mosquitto',
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
     port,
     start,
     stop,
