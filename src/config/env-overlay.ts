@@ -21,10 +21,18 @@ const OVERLAY: ReadonlyArray<{ env: string; path: readonly string[]; kind: Kind 
 
 export const ENV_VARIABLES: readonly string[] = OVERLAY.map((o) => o.env);
 
-export function applyEnvOverlay(raw: unknown, env: NodeJS.ProcessEnv): { value: unknown; problems: string[] } {
+export interface OverlayResult {
+  value: unknown;
+  problems: string[];
+  /** JSON pointer of each overridden key -> the variable that set it */
+  sources: Map<string, string>;
+}
+
+export function applyEnvOverlay(raw: unknown, env: NodeJS.ProcessEnv): OverlayResult {
   const problems: string[] = [];
+  const sources = new Map<string, string>();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { value: raw, problems: ['(top level): the configuration must be a YAML mapping'] };
+    return { value: raw, problems: ['(top level): the configuration must be a YAML mapping'], sources };
   }
   const value = structuredClone(raw) as Record<string, unknown>;
   for (const o of OVERLAY) {
@@ -50,6 +58,7 @@ export function applyEnvOverlay(raw: unknown, env: NodeJS.ProcessEnv): { value: 
       node = node[key] as Record<string, unknown>;
     }
     node[o.path[o.path.length - 1] as string] = v;
+    sources.set(`/${o.path.join('/')}`, o.env);
   }
-  return { value, problems };
+  return { value, problems, sources };
 }

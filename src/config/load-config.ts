@@ -101,10 +101,15 @@ export function parseConfig(text: string, file: string, opts: LoadConfigOptions 
     throw new BorderlinkError('BL_ERR_CONFIG_UNREADABLE', `${file} is not valid YAML:\n  - ${problems.join('\n  - ')}`, { detail: { problems } });
   }
   const raw: unknown = doc.toJS() ?? {};
-  const locate = lineLocator(doc, lc);
   const env = opts.env ?? process.env;
-
   const overlay = applyEnvOverlay(raw, env);
+  const inFile = lineLocator(doc, lc);
+  // a value set by an environment variable is reported as coming from it, not from a line
+  const locate: Locate = (pointer) => {
+    const from = overlay.sources.get(pointer);
+    return from ? ` (from ${from})` : inFile(pointer);
+  };
+
   const problems: string[] = [...overlay.problems];
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);

@@ -108,7 +108,13 @@ export async function startMosquitto(bin: string, opts: MosquittoOptions = {}): 
       setTimeout(() => c.kill('SIGKILL'), 5000).unref();
     });
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     kind: 'mosquitto',
     url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
