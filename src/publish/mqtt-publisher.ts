@@ -78,6 +78,7 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
   const client: MqttClient = mqtt.connect(o.url, options);
   const listeners: Array<(c: boolean) => void> = [];
   let wasConnected = false;
+  let stopping = false;
   const setConnected = (c: boolean): void => {
     if (c === wasConnected) return;
     wasConnected = c;
@@ -92,7 +93,7 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
     setConnected(true);
   });
   client.on('close', () => {
-    if (wasConnected) log.warn({ url: redactUrl(o.url) }, 'mqtt connection lost');
+    if (wasConnected && !stopping) log.warn({ url: redactUrl(o.url) }, 'mqtt connection lost');
     setConnected(false);
   });
   client.on('error', (err) => log.warn({ err: describeError(err) }, 'mqtt client error'));
@@ -132,6 +133,7 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
       listeners.push(l);
     },
     async stop(timeoutMs) {
+      stopping = true;
       // A clean shutdown says so on the retained status topic (the will covers crashes).
       if (client.connected) {
         await new Promise<void>((resolve) => {
