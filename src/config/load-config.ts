@@ -10,6 +10,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml';
 import { BorderlinkError } from '../errors.js';
+import { displayPath } from '../json-pointer.js';
 import { packageRoot } from '../package-root.js';
 import { applyEnvOverlay } from './env-overlay.js';
 import { checkSemantics } from './semantic-checks.js';
@@ -28,16 +29,6 @@ type Locate = (jsonPath: string) => string;
 function configSchema(): object {
   const file = path.join(packageRoot(), 'schemas', 'config', 'config.schema.json');
   return JSON.parse(readFileSync(file, 'utf8')) as object;
-}
-
-/** "/devices/1/connection/port" -> "devices[1].connection.port" */
-export function displayPath(pointer: string): string {
-  if (pointer === '') return '(top level)';
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
 }
 
 function lineLocator(doc: ReturnType<typeof parseDocument>, lc: LineCounter): Locate {

@@ -18,7 +18,8 @@ import type { AnyAdapter } from '../../src/adapter/types.js';
 import type { ErrorCode } from '../../src/errors.js';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
 import { isLinkStatus, startHarness, type DeviceAddress, type Harness } from './contract-harness.js';
-import { startReplayServer, type FrameFixture } from './modbus-replay-server.js';
+import type { FrameFixture } from '../helpers/modbus-image.js';
+import { startReplayServer } from './modbus-replay-server.js';
 
 export const ADAPTERS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'adapters');
 

@@ -5,20 +5,9 @@
  * receivedAt, so the events made through the real connector match the golden ones exactly.
  */
 import type { ModbusTable } from '../../src/adapter/types.js';
+import type { FrameFixture, HexBlock } from '../helpers/modbus-image.js';
 import type { Clock } from '../../src/clock.js';
 import { startModbusTcpServer, type ModbusRequest, type ModbusResponse, type ModbusTcpServer } from '../../simulators/modbus/lean-tcp-server.js';
-
-export interface HexBlockFixture {
-  table: ModbusTable;
-  address: number;
-  count: number;
-  data: string;
-}
-
-export interface FrameFixture {
-  receivedAt: number;
-  blocks: HexBlockFixture[];
-}
 
 const TABLE_BY_FC: Record<1 | 2 | 3 | 4, ModbusTable> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
 
@@ -30,7 +19,7 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-function decodeBlock(b: HexBlockFixture): ModbusResponse {
+function decodeBlock(b: HexBlock): ModbusResponse {
   const bytes = Buffer.from(b.data, 'hex');
   if (b.table === 'coil' || b.table === 'discrete') {
     const values: number[] = [];
@@ -52,7 +41,7 @@ export async function startReplayServer(frames: readonly FrameFixture[]): Promis
     const i = frame.blocks.findIndex((b) => b.table === table && b.address === req.address);
     if (i < 0) return { kind: 'exception', code: 2 };
     readInFrame.add(i);
-    const response = decodeBlock(frame.blocks[i] as HexBlockFixture);
+    const response = decodeBlock(frame.blocks[i] as HexBlock);
     if (readInFrame.size === frame.blocks.length) {
       readInFrame = new Set();
       index += 1;

@@ -15,20 +15,9 @@ export function problemList(): ProblemList {
   return { add: (path, message) => void items.push({ path, message }), items };
 }
 
-/** JSON Pointer from segments: pointer('emit', 2, 'when') -> "/emit/2/when". */
-export function pointer(...segments: readonly (string | number)[]): string {
-  return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}
+import { displayPath } from '../../json-pointer.js';
 
-/** "/emit/2/when/changed" -> "emit[2].when.changed" (what people read in a message). */
-export function displayPath(ptr: string): string {
-  if (ptr === '') return '(top level)';
-  return ptr
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
-}
+export { displayPath, pointer } from '../../json-pointer.js';
 
 /** A problem as reported: path in both spellings, the YAML line where known. */
 export interface ReportedProblem extends ProfileProblem {
