@@ -97,7 +97,7 @@ export async function benchPipeline(opts: { devices?: number; eventsPerDevice?: 
   const adapters = await loadAdapters(path.join(packageRoot(), 'adapters'));
   const adapter = adapters.get('rpm-modbus-generic') as AnyAdapter;
   const frames: ModbusFrame[][] = [];
-  for (let d = 0; d < devices; d++) frames.push(occupancyFrames(perDevice, 1_800_000_000_000 + d, adapter.acquisition.reads));
+  for (let d = 0; d < devices; d++) frames.push(occupancyFrames(perDevice, 1_800_000_000_000 + d, adapter.acquisition.kind === 'modbus-poll' ? adapter.acquisition.reads : undefined));
 
   const outbox = openSqliteOutbox({ path: path.join(dir, 'outbox.sqlite'), clock: systemClock, logger });
   const metrics = createMetrics({ defaultMetrics: false });

@@ -175,6 +175,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         const sink = pl.forDevice(identity, adapter, d.options);
         const target = d.connection.simulator ? sims.address(d.connection.simulator) : { host: d.connection.host as string, port: d.connection.port as number };
         const plan = adapter.acquisition;
+        if (plan.kind !== 'modbus-poll') {
+          throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `device ${d.id}: adapter ${adapter.id} needs a ${plan.kind} connector, which this build does not wire yet`);
+        }
         connectors.push(
           createModbusTcpConnector({
             deviceId: d.id,

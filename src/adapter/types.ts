@@ -40,12 +40,36 @@ export interface ModbusFrame {
   blocks: ModbusBlock[];
 }
 
+/** One framed message from a byte stream (serial line or TCP socket), framing bytes stripped. */
+export interface StreamFrame {
+  transport: 'serial' | 'tcp-socket';
+  /** gateway clock, ms since the epoch, when the frame's last byte arrived */
+  receivedAt: number;
+  data: Buffer;
+}
+
+/** A whole document: a file from a watched folder, or a body posted to the REST ingest API. */
+export interface DocumentFrame {
+  transport: 'folder' | 'http-push';
+  receivedAt: number;
+  /** file name (folder) or a request id (http-push); for messages, never trusted as a path */
+  name: string;
+  mediaType?: string;
+  data: Buffer;
+}
+
 /** The union grows as connectors are added; every member carries `transport`. */
-export type Frame = ModbusFrame;
+export type Frame = ModbusFrame | StreamFrame | DocumentFrame;
 
 /** Raw bytes of a frame, as kept in quarantine. */
 export function frameBytes(frame: Frame): Buffer {
-  return Buffer.concat(frame.blocks.map((b) => b.data));
+  switch (frame.transport) {
+    case 'modbus-tcp':
+    case 'modbus-rtu':
+      return Buffer.concat(frame.blocks.map((b) => b.data));
+    default:
+      return frame.data;
+  }
 }
 
 export interface DecodeFailure {
@@ -65,11 +89,25 @@ export interface DeviceIdentity {
   firmware?: string;
 }
 
+/** A stored, content-addressed copy of bulk data (the raw document of a result, an image...). */
+export interface ArtifactRef {
+  sha256: string;
+  bytes: number;
+  mediaType: string;
+  /** served at GET /v1/artifacts/{sha256} */
+  uri: string;
+}
+
 export interface CodecContext<O> {
   device: DeviceIdentity;
   options: O;
   /** gateway clock for this frame (ms since the epoch); codecs never read the clock themselves */
   now: number;
+  /**
+   * For document frames: the frame's bytes, already stored as an artifact by the pipeline before
+   * decode, so a pure codec can reference the raw document in the events it makes.
+   */
+  artifact?: ArtifactRef;
 }
 
 /**
@@ -99,7 +137,40 @@ export interface ModbusPollPlan {
   reads: ModbusRead[];
 }
 
-export type AcquisitionPlan = ModbusPollPlan;
+/** How a byte stream is cut into frames; shared by the serial and TCP-socket connectors. */
+export type Framing =
+  | { kind: 'delimiter'; delimiter: string; maxLength: number }
+  | { kind: 'fixed-length'; length: number }
+  | {
+      kind: 'length-prefix';
+      /** bytes of the length field, big-endian */
+      lengthBytes: 1 | 2 | 4;
+      /** bytes before the length field (e.g. an STX) */
+      offset: number;
+      /** added to the length field's value to get the bytes that follow the field */
+      adjust: number;
+      maxLength: number;
+    };
+
+export interface StreamPlan {
+  kind: 'stream';
+  framing: Framing;
+  /** no byte for this long: the link is reported degraded (0 = never) */
+  idleTimeoutMs: number;
+}
+
+export interface DocumentPlan {
+  kind: 'document';
+  /** accepted media types (HTTP) */
+  mediaTypes: readonly string[];
+  /** accepted file name suffixes (folder), lower case, with the dot */
+  extensions: readonly string[];
+  maxBytes: number;
+  /** media type the raw document is stored under as an artifact */
+  artifactMediaType: string;
+}
+
+export type AcquisitionPlan = ModbusPollPlan | StreamPlan | DocumentPlan;
 
 export interface AdapterDefinition<F extends Frame, R, O, S extends JsonValue> {
   /** stable forever: it is stamped on every event */
@@ -110,6 +181,10 @@ export interface AdapterDefinition<F extends Frame, R, O, S extends JsonValue> {
   technique?: string;
   vendor?: string;
   model?: string;
+  /**
+   * The transport whose frames the codec reads. Modbus adapters serve 'modbus-tcp' and 'modbus-rtu'
+   * alike (the same register frames); document adapters serve 'folder' and 'http-push' alike.
+   */
   transport: F['transport'];
   /** JSON Schema for per-device `options`, checked at config load */
   optionsSchema: { [key: string]: JsonValue };

@@ -32,9 +32,17 @@ export interface AppendBatch {
   /** the adapter state after these events; committed atomically with them */
   state?: JsonValue;
   quarantine?: QuarantineInput[];
+  /**
+   * An idempotency key for a whole input document (e.g. "sha256:<hex>"): if a batch with the same
+   * deviceId and documentKey was committed before, this batch is dropped and `duplicate` is true.
+   * Makes folder and HTTP ingest exactly-once across crashes and re-deliveries.
+   */
+  documentKey?: string;
 }
 
 export interface AppendResult {
+  /** true when documentKey was already committed: nothing was written */
+  duplicate?: boolean;
   events: DetectionEvent[];
   /** the stored rows of those events, in order (their ids drive SSE and the relay) */
   rows: OutboxRow[];

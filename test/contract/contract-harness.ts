@@ -60,6 +60,7 @@ export async function startHarness(opts: {
   const deviceId = opts.deviceId ?? 'contract-device';
   const sink = pipeline.forDevice({ id: deviceId, siteId: 'BGSOF', laneId: '1' }, opts.adapter, {});
   const plan = opts.adapter.acquisition;
+  if (plan.kind !== 'modbus-poll') throw new Error(`the contract harness cannot run ${plan.kind} adapters yet`);
   let connector: Connector;
   switch (opts.adapter.transport) {
     case 'modbus-tcp':

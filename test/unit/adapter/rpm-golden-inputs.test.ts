@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileProfile } from '../../../src/adapter/declarative/compile-profile.js';
-import type { ModbusRead } from '../../../src/adapter/types.js';
+import type { ModbusPollPlan, ModbusRead } from '../../../src/adapter/types.js';
 import { loadProfile } from '../../../src/adapter/declarative/load-profile.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { rpmInputs, rpmScenarios } from '../../helpers/rpm-golden-scenarios.js';
@@ -19,7 +19,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 describe('rpm-modbus-generic golden inputs', () => {
   let reads: ModbusRead[];
   beforeAll(async () => {
-    reads = compileProfile(await loadProfile(path.join(ADAPTER_DIR, 'profile.yaml'))).acquisition.reads;
+    reads = (compileProfile(await loadProfile(path.join(ADAPTER_DIR, 'profile.yaml'))).acquisition as ModbusPollPlan).reads;
   });
 
   for (const [name, steps] of rpmScenarios()) {

@@ -1,3 +1,4 @@
+import type { ModbusPollPlan } from '../../../../src/adapter/types.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProfile, compileProfileTyped } from '../../../../src/adapter/declarative/compile-profile.js';
@@ -41,7 +42,7 @@ describe('compileProfile', () => {
   it('decodes a frame into one record holding every field', async () => {
     const adapter = compileProfileTyped(await loadProfile(RPM, shapeCheck), shapeCheck);
     const steps = rpmScenarios().get('dual-alarm-occupancy') ?? [];
-    const [, , , last] = rpmInputs('dual-alarm-occupancy', steps, adapter.acquisition.reads);
+    const [, , , last] = rpmInputs('dual-alarm-occupancy', steps, (adapter.acquisition as ModbusPollPlan).reads);
     if (last === undefined) throw new Error('scenario has four polls');
     const r = adapter.decode(toModbusFrame(last, 'modbus-tcp'), { device: { id: 'd', siteId: 'XXTST' }, options: {}, now: last.receivedAt });
     if (!r.ok) throw new Error(r.error.message);
@@ -60,7 +61,7 @@ describe('compileProfile', () => {
       fields: { ...TEST_FIELDS, far: { table: 'input', address: 10, type: 'uint16' }, c5: { table: 'coil', address: 5 } },
       acquisition: { pollIntervalMs: 1000, timeoutMs: 500, gapTolerance: { registers: 6, bits: 4 }, maxPerRead: { registers: 8 } },
     };
-    expect(compileProfile(wide, shapeCheck).acquisition.reads).toEqual([
+    expect((compileProfile(wide, shapeCheck).acquisition as ModbusPollPlan).reads).toEqual([
       { table: 'coil', address: 0, count: 6 },
       { table: 'holding', address: 10, count: 1 },
       { table: 'input', address: 0, count: 4 },
