@@ -54,6 +54,14 @@ export const ERROR_CODES = {
   BL_ERR_EVENT_DECODE: { kind: 'input', summary: 'A protobuf payload is not a well-formed detection event (bad bytes, unknown or unspecified enum, bad time).' },
   BL_ERR_SCHEMA_LOAD: { kind: 'internal', summary: 'The detection-event JSON Schema or .proto shipped with the gateway could not be read or compiled.' },
   BL_ERR_PACKAGE_ROOT_NOT_FOUND: { kind: 'internal', summary: 'No directory holding package.json was found above the running module.' },
+  BL_ERR_ARTIFACT_TOO_LARGE: { kind: 'input', summary: 'An artifact is larger than the configured limit.' },
+  BL_ERR_ARTIFACT_WRITE: { kind: 'transient', summary: 'An artifact could not be written to disk.' },
+  BL_ERR_STREAM_GARBAGE: { kind: 'input', summary: 'Bytes on a serial or TCP stream could not be cut into frames (message over maxLength, implausible length field, partial frame when the link dropped).' },
+  BL_ERR_N42_TOO_LARGE: { kind: 'input', summary: 'An N42 document is larger than the size limit; refused unread.' },
+  BL_ERR_N42_NOT_XML: { kind: 'input', summary: 'An N42 document is not well-formed XML (syntax, encoding, undefined entity, nesting too deep).' },
+  BL_ERR_N42_DOCTYPE_REFUSED: { kind: 'input', summary: 'An XML document carries a DOCTYPE or entity declaration; refused unparsed (no DTD, external entity or entity expansion).' },
+  BL_ERR_N42_NOT_N42: { kind: 'input', summary: 'A well-formed XML document is not ANSI N42.42 (root is neither RadInstrumentData 2012 nor N42InstrumentData 2006).' },
+  BL_ERR_N42_INVALID: { kind: 'input', summary: 'An N42.42 document holds nothing usable or a value that cannot be read (no measurement or analysis, bad number, time or channel data).' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

@@ -20,9 +20,22 @@ export interface RejectedInput {
   receivedAt: number;
 }
 
+/** What became of a pushed frame, once durable. Connectors that need it (folder, HTTP) act on it. */
+export interface PushOutcome {
+  /**
+   * accepted: events (or only new adapter state) committed; quarantined: the frame, or part of it,
+   * is in quarantine; duplicate: the same document was committed before (nothing written);
+   * failed: the outbox could not write (nothing durable, the input must be kept and retried)
+   */
+  status: 'accepted' | 'quarantined' | 'duplicate' | 'failed';
+  eventIds: string[];
+  /** the first failure, for quarantined and failed */
+  reason?: { code: ErrorCode; message: string };
+}
+
 export interface Sink<F extends Frame = Frame> {
   /** Resolves once the frame's events (or its quarantine record) are durable. Never rejects. */
-  push(frame: F): Promise<void>;
+  push(frame: F): Promise<PushOutcome>;
   /** Link state side channel; the pipeline turns changes into status events. */
   status(status: LinkStatus): void;
   /** Input that failed below the codec: quarantined with its raw bytes. Resolves once durable. */

@@ -11,7 +11,8 @@ import { isoTime } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { AppendBatch, Outbox, OutboxRow, QuarantineInput, UnsequencedEvent } from '../outbox/types.js';
-import type { LinkStatus, RejectedInput, Sink } from '../connectors/types.js';
+import type { ArtifactStore } from '../artifacts/types.js';
+import type { LinkStatus, PushOutcome, RejectedInput, Sink } from '../connectors/types.js';
 import type { JsonValue } from '../schema/detection-event.js';
 import { buildEnvelope } from './envelope.js';
 
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   metrics: GatewayMetrics;
   /** called after events are durable (relay wake-up, SSE fan-out) */
   onDurable: (rows: readonly OutboxRow[]) => void;
+  /** where document frames are kept before decode (required for document adapters) */
+  artifacts?: ArtifactStore;
 }
 
 export interface DevicePipeline extends Sink<Frame> {
@@ -73,13 +76,15 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     ...(f.detail ? { detail: f.detail } : {}),
   });
 
-  const commit = async (batch: AppendBatch, startedAt: number): Promise<void> => {
+  const commit = async (batch: AppendBatch, startedAt: number): Promise<{ duplicate: boolean }> => {
     try {
       const result = await outbox.append(batch);
       metrics.ingestLatency.observe((deps.clock.now() - startedAt) / 1000);
+      if (result.duplicate === true) return { duplicate: true };
       for (const e of result.events) metrics.eventsPersisted.inc({ device: device.id, event_type: e.eventType });
       for (const q of batch.quarantine ?? []) metrics.quarantined.inc({ device: device.id, code: q.code });
       if (result.rows.length > 0) deps.onDurable(result.rows);
+      return { duplicate: false };
     } catch (e) {
       // The outbox could not write: the frame is not durable. Say so loudly; the connector
       // carries on and the next poll brings fresh data (nothing was acknowledged to the device).
@@ -96,14 +101,29 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     return r.ok ? [] : r.errors;
   };
 
-  const processFrame = async (frame: Frame): Promise<void> => {
+  /** Document frames are kept as artifacts before decode, so events can reference the raw input. */
+  const storeDocument = async (frame: Frame): Promise<CodecContext<unknown>['artifact'] | DecodeFailure> => {
+    if (frame.transport !== 'folder' && frame.transport !== 'http-push') return undefined;
+    const plan = adapter.acquisition;
+    if (!deps.artifacts || plan.kind !== 'document') return undefined;
+    try {
+      return await deps.artifacts.put(frame.data, frame.mediaType ?? plan.artifactMediaType);
+    } catch (e) {
+      const d = describeError(e);
+      return { code: d.code === 'BL_ERR_ARTIFACT_TOO_LARGE' ? 'BL_ERR_ARTIFACT_TOO_LARGE' : 'BL_ERR_ARTIFACT_WRITE', message: d.message };
+    }
+  };
+
+  const processFrame = async (frame: Frame): Promise<PushOutcome> => {
     metrics.framesReceived.inc({ device: device.id });
-    const ctx: CodecContext<unknown> = { device, options, now: frame.receivedAt };
     const raw = frameBytes(frame);
     const quarantine: QuarantineInput[] = [];
     const events: UnsequencedEvent[] = [];
     let next = state;
-    const decoded = guard(() => adapter.decode(frame, ctx));
+    const stored = await storeDocument(frame);
+    const ctx: CodecContext<unknown> = { device, options, now: frame.receivedAt };
+    if (stored && 'sha256' in stored) ctx.artifact = stored;
+    const decoded = stored && 'code' in stored ? { ok: false as const, error: stored } : guard(() => adapter.decode(frame, ctx));
     if (!decoded.ok) {
       quarantine.push(quarantineRecord(raw, decoded.error, frame.receivedAt));
     } else {
@@ -126,9 +146,22 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
       }
     }
     for (const q of quarantine) log.warn({ code: q.code, reason: q.message, bytes: q.raw.length }, 'input quarantined');
-    if (events.length === 0 && quarantine.length === 0 && next === state) return;
-    await commit({ deviceId: device.id, events, state: next, quarantine }, frame.receivedAt);
+    const first = quarantine[0];
+    const reason = first ? { code: first.code, message: first.message } : undefined;
+    const eventIds = events.map((e) => e.eventId);
+    if (events.length === 0 && quarantine.length === 0 && next === state) return { status: 'accepted', eventIds };
+    const documentKey = ctx.artifact ? `sha256:${ctx.artifact.sha256}` : undefined;
+    let duplicate: boolean;
+    try {
+      ({ duplicate } = await commit({ deviceId: device.id, events, state: next, quarantine, ...(documentKey ? { documentKey } : {}) }, frame.receivedAt));
+    } catch (e) {
+      const d = describeError(e);
+      return { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_OUTBOX_WRITE', message: d.message } };
+    }
+    if (duplicate) return { status: 'duplicate', eventIds: [] };
     state = next;
+    if (events.length === 0 && reason) return { status: 'quarantined', eventIds, reason };
+    return reason ? { status: 'accepted', eventIds, reason } : { status: 'accepted', eventIds };
   };
 
   const processStatus = async (s: LinkStatus): Promise<void> => {
@@ -166,7 +199,12 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
   };
 
   return {
-    push: (frame) => enqueue(() => processFrame(frame)),
+    push: (frame) => {
+      let outcome: PushOutcome = { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_ADAPTER_THREW', message: 'frame was not processed' } };
+      return enqueue(async () => {
+        outcome = await processFrame(frame);
+      }).then(() => outcome);
+    },
     reject: (input) => enqueue(() => processReject(input)),
     status: (s) => {
       void enqueue(() => processStatus(s));

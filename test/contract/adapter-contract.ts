@@ -150,9 +150,12 @@ export function adapterContract(kit: AdapterContractKit): void {
       cleanups.unshift(() => h.stop());
       await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
       sim.disconnect();
-      await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state !== 'online'), 'offline after the disconnect');
-      const before = h.events().length;
-      await h.waitFor(() => h.events().slice(before).some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online again');
+      const down = await h.waitFor(() => {
+        const i = h.events().findIndex((e) => isLinkStatus(e) && e.status?.state !== 'online');
+        return i >= 0 ? i : undefined;
+      }, 'offline after the disconnect');
+      // reconnecting can be quick: look for online after the offline event, wherever we are now
+      await h.waitFor(() => h.events().slice(down + 1).some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online again');
     });
 
     it('quarantines malformed transport replies with their raw bytes and keeps going', async () => {

@@ -29,6 +29,7 @@ export function recordingSink(opts: { pushDelayMs?: number } = {}): RecordingSin
       if (opts.pushDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.pushDelayMs));
       frames.push(frame);
       inFlight -= 1;
+      return { status: 'accepted', eventIds: [] };
     },
     status(status) {
       statuses.push(status);

@@ -253,7 +253,7 @@ describe('modbus tcp connector fault handling (raw server)', () => {
     const rec = recordingSink();
     let pushes = 0;
     const c = connect(server.port, rec, {
-      sink: { ...rec.sink, push: () => { pushes += 1; return new Promise<void>(() => undefined); } },
+      sink: { ...rec.sink, push: () => { pushes += 1; return new Promise<never>(() => undefined); } },
       stopTimeoutMs: 200,
     });
     await c.start();
