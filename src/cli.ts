@@ -13,6 +13,7 @@ import { createGateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { packageRoot } from './package-root.js';
 import { GATEWAY_VERSION } from './version.js';
+import { inspectFile } from './inspect.js';
 import { runSimulatorCommand } from '../simulators/cli.js';
 
 export interface CliIo {
@@ -33,7 +34,9 @@ Commands:
   start [--config FILE]        run the gateway (default config: config/default.yaml,
                                the embedded demo; BORDERLINK_CONFIG also names a file)
   validate-config FILE         check a configuration file and list every problem
-  simulate <kind> [options]    run a device simulator alone (kinds: rpm)
+  simulate <kind> [options]    run a device simulator alone
+  inspect FILE [--adapter ID]  print the events the gateway makes of a file (N42 document,
+                               line-protocol capture), without publishing anything
   version                      print the version
 
 Run 'borderlink <command> --help' for a command's options.
@@ -56,6 +59,53 @@ const VALIDATE_HELP = `Usage: borderlink validate-config FILE
 
 Checks FILE against the configuration schema and the installed adapters. Prints "ok" and
 exits 0, or prints every problem (its path and line in the file) and exits 2.`;
+
+const INSPECT_HELP = `Usage: borderlink inspect FILE [--adapter ID] [--device ID] [--site SITE]
+
+Decodes FILE with an adapter (picked from the content when --adapter is not given: XML is read as
+ANSI N42.42, tagged CSV lines as the portal line protocol) and prints, as JSON, the events the
+gateway would publish, plus every input it would quarantine, with its code. Nothing is stored or
+published. Exit code 0 when everything decodes, 1 with the reasons when something does not.
+
+Options:
+  -a, --adapter ID   adapter id (see adapters/)
+  -d, --device ID    device id stamped on the events (default: inspect)
+  -s, --site SITE    site id stamped on the events (default: XXXXX)
+  -h, --help         this text`;
+
+async function inspectCommand(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { adapter: { type: 'string', short: 'a' }, device: { type: 'string', short: 'd' }, site: { type: 'string', short: 's' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    return usage(io, describeError(e).message, INSPECT_HELP);
+  }
+  if (parsed.values.help) {
+    io.out(INSPECT_HELP);
+    return 0;
+  }
+  const file = parsed.positionals[0];
+  if (!file || parsed.positionals.length > 1) return usage(io, 'inspect takes exactly one FILE', INSPECT_HELP);
+  const adapters = await loadAdaptersOrReport(io);
+  if (!adapters) return 2;
+  try {
+    const r = inspectFile({ file, adapterId: parsed.values.adapter, deviceId: parsed.values.device, siteId: parsed.values.site }, adapters);
+    io.out(JSON.stringify(r, null, 2));
+    if (r.failures.length > 0 || r.frames === 0) {
+      const first = r.failures[0];
+      io.err(first ? `error: ${r.failures.length} input(s) would be quarantined; first: ${first.code}: ${first.message}` : 'error: the file holds no frame');
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    io.err(`error: ${describeError(e).message}`);
+    return 1;
+  }
+}
 
 function usage(io: CliIo, message: string, help: string): number {
   io.err(`error: ${message}\n\n${help}`);
@@ -170,6 +220,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       return validateCommand(rest, io);
     case 'simulate':
       return runSimulatorCommand(rest);
+    case 'inspect':
+      return inspectCommand(rest, io);
     default:
       return usage(io, `unknown command "${command}"`, HELP);
   }

@@ -64,7 +64,7 @@ function describeAjvError(e: ErrorObject, locate: Locate): string | undefined {
       return `${where}${line}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'oneOf':
       if (e.instancePath.endsWith('/connection')) {
-        return `${where}${line}: give either host and port, or simulator (not both)`;
+        return `${where}${line}: give exactly one of: host and port, simulator, serial, folder, ingestPath`;
       }
       return `${where}${line}: ${e.message ?? 'is invalid'}`;
     case 'not':
@@ -234,6 +234,20 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
           port: c.port as number | undefined,
           simulator: c.simulator as string | undefined,
           unitId: (c.unitId as number | undefined) ?? 1,
+          serial: c.serial
+            ? (() => {
+                const sp = c.serial as Obj;
+                return {
+                  path: sp.path as string,
+                  baudRate: (sp.baudRate as number | undefined) ?? 9600,
+                  dataBits: (sp.dataBits as 7 | 8 | undefined) ?? 8,
+                  parity: (sp.parity as 'none' | 'even' | 'odd' | undefined) ?? 'none',
+                  stopBits: (sp.stopBits as 1 | 2 | undefined) ?? 1,
+                };
+              })()
+            : undefined,
+          folder: typeof c.folder === 'string' ? path.resolve(c.folder) : undefined,
+          ingestPath: c.ingestPath as string | undefined,
         },
       };
     }),

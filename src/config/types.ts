@@ -60,6 +60,25 @@ export interface SimulatorConfig {
   unitId: number;
 }
 
+export interface SerialLine {
+  path: string;
+  baudRate: number;
+  dataBits: 7 | 8;
+  parity: 'none' | 'even' | 'odd';
+  stopBits: 1 | 2;
+}
+
+/** Exactly one way to reach the device (the schema enforces it). */
+export interface DeviceConnection {
+  host?: string;
+  port?: number;
+  simulator?: string;
+  unitId: number;
+  serial?: SerialLine;
+  folder?: string;
+  ingestPath?: string;
+}
+
 export interface DeviceConfig {
   id: string;
   adapter: string;
@@ -72,7 +91,7 @@ export interface DeviceConfig {
   pollIntervalMs?: number;
   timeoutMs?: number;
   options: Record<string, unknown>;
-  connection: { host?: string; port?: number; simulator?: string; unitId: number };
+  connection: DeviceConnection;
 }
 
 export interface GatewayConfig {

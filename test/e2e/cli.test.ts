@@ -47,7 +47,7 @@ describe('borderlink CLI', () => {
       expect(r.stderr).toContain('gateway.siteId (line 3)');
       expect(r.stderr).toContain('gateway.colour (line 4): unknown key "colour"');
       expect(r.stderr).toContain('http.port (line 6)');
-      expect(r.stderr).toMatch(/devices\[0\]\.connection \(line 10\): give either host and port, or simulator/);
+      expect(r.stderr).toMatch(/devices\[0\]\.connection \(line 10\): give exactly one of: host and port, simulator, serial, folder, ingestPath/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stderr).not.toContain('.ts:');
     }
