@@ -62,6 +62,14 @@ export const ERROR_CODES = {
   BL_ERR_N42_DOCTYPE_REFUSED: { kind: 'input', summary: 'An XML document carries a DOCTYPE or entity declaration; refused unparsed (no DTD, external entity or entity expansion).' },
   BL_ERR_N42_NOT_N42: { kind: 'input', summary: 'A well-formed XML document is not ANSI N42.42 (root is neither RadInstrumentData 2012 nor N42InstrumentData 2006).' },
   BL_ERR_N42_INVALID: { kind: 'input', summary: 'An N42.42 document holds nothing usable or a value that cannot be read (no measurement or analysis, bad number, time or channel data).' },
+  BL_ERR_LINE_SYNTAX: { kind: 'input', summary: 'A line-protocol frame is not one printable-ASCII line (control or non-ASCII bytes, longer than 256 bytes, no tag).' },
+  BL_ERR_LINE_UNKNOWN_TAG: { kind: 'input', summary: 'A line-protocol message starts with a tag its dialect does not define.' },
+  BL_ERR_LINE_FIELDS: { kind: 'input', summary: 'A line-protocol message has the wrong number of fields for its tag.' },
+  BL_ERR_LINE_VALUE: { kind: 'input', summary: 'A line-protocol field is not a number of the kind its tag needs (empty, non-numeric, fraction in a count, too many digits).' },
+  BL_ERR_INGEST_TOO_LARGE: { kind: 'input', summary: "A document (watched-folder file or HTTP ingest body) is larger than its adapter's size limit; refused unread." },
+  BL_ERR_INGEST_MEDIA_TYPE: { kind: 'input', summary: "A document's media type (HTTP Content-Type) or file extension is not one its adapter accepts." },
+  BL_ERR_FOLDER_UNREADABLE: { kind: 'transient', summary: 'A watched folder could not be read or its layout created (missing, unmounted, no permission).' },
+  BL_ERR_FOLDER_NOT_A_FILE: { kind: 'input', summary: 'An entry in a watched folder is not a regular file (symlink, device, socket); moved to failed/ unread.' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

@@ -10,12 +10,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { AnyAdapter, DeviceIdentity, ModbusFrame } from './adapter/types.js';
+import type { AnyAdapter, DeviceIdentity } from './adapter/types.js';
 import { loadAdapters } from './adapter/registry.js';
 import type { Clock } from './clock.js';
 import type { GatewayConfig } from './config/types.js';
-import { createModbusTcpConnector } from './connectors/modbus-tcp.js';
-import type { Connector, Sink } from './connectors/types.js';
+import { createArtifactStore } from './artifacts/artifact-store.js';
+import { createConnectorFactory, type IngestTargetSpec } from './connectors/connector-factory.js';
+import type { Connector } from './connectors/types.js';
 import { BorderlinkError, describeError } from './errors.js';
 import { createHttpServer } from './http/server.js';
 import { createLiveEvents } from './http/live-events.js';
@@ -77,6 +78,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let mqttUrl = config.mqtt.url ?? '';
   let retentionTimer: NodeJS.Timeout | undefined;
   const connectors: Connector[] = [];
+  /** ingest paths -> devices, filled as devices are built (the REST route reads it per request) */
+  const ingest = new Map<string, IngestTargetSpec>();
   let pipeline: ReturnType<typeof createPipeline> | undefined;
   let started = false;
 
@@ -127,7 +130,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       relay = rl;
       rl.start();
 
+      const artifactsDir = path.join(config.gateway.dataDir, 'artifacts');
       const pl = createPipeline({
+        artifacts: createArtifactStore({ dir: artifactsDir, maxBytes: config.http.bodyLimitBytes * 4, logger, clock }),
         gatewayId: config.gateway.id,
         outbox: ob,
         validator,
@@ -142,6 +147,21 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       pipeline = pl;
 
+      const factory = createConnectorFactory({ logger, clock });
+      for (const d of config.devices) {
+        if (!d.enabled) continue;
+        const adapter = adapters.get(d.adapter) as AnyAdapter;
+        const identity: DeviceIdentity = { id: d.id, siteId: config.gateway.siteId };
+        if (d.laneId) identity.laneId = d.laneId;
+        for (const k of ['vendor', 'model', 'serial', 'firmware'] as const) if (d[k]) identity[k] = d[k];
+        const sink = pl.forDevice(identity, adapter, d.options);
+        const c = d.connection;
+        const address = c.simulator ? sims.address(c.simulator) : c.host !== undefined && c.port !== undefined ? { host: c.host, port: c.port } : undefined;
+        const built = factory.build(d, adapter, sink, address);
+        if (built.connector) connectors.push(built.connector);
+        if (built.ingest) ingest.set(built.ingest.path, built.ingest.target);
+      }
+
       if (config.http.enabled) {
         http = await createHttpServer({
           store: ob,
@@ -153,7 +173,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           },
           auth: { apiKeys: [...config.http.apiKeys] },
           limits: { maxPageSize: config.http.maxPageSize, defaultPageSize: Math.min(100, config.http.maxPageSize), bodyLimitBytes: config.http.bodyLimitBytes },
-          artifactsDir: path.join(config.gateway.dataDir, 'artifacts'),
+          artifactsDir,
+          ingest,
           logger,
           version: GATEWAY_VERSION,
         });
@@ -166,31 +187,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         httpUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
       }
 
-      for (const d of config.devices) {
-        if (!d.enabled) continue;
-        const adapter = adapters.get(d.adapter) as AnyAdapter;
-        const identity: DeviceIdentity = { id: d.id, siteId: config.gateway.siteId };
-        if (d.laneId) identity.laneId = d.laneId;
-        for (const k of ['vendor', 'model', 'serial', 'firmware'] as const) if (d[k]) identity[k] = d[k];
-        const sink = pl.forDevice(identity, adapter, d.options);
-        const target = d.connection.simulator ? sims.address(d.connection.simulator) : { host: d.connection.host as string, port: d.connection.port as number };
-        const plan = adapter.acquisition;
-        if (plan.kind !== 'modbus-poll') {
-          throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `device ${d.id}: adapter ${adapter.id} needs a ${plan.kind} connector, which this build does not wire yet`);
-        }
-        connectors.push(
-          createModbusTcpConnector({
-            deviceId: d.id,
-            host: target.host,
-            port: target.port,
-            unitId: d.connection.unitId,
-            plan: { ...plan, pollIntervalMs: d.pollIntervalMs ?? plan.pollIntervalMs, timeoutMs: d.timeoutMs ?? plan.timeoutMs },
-            sink: sink as Sink<ModbusFrame>,
-            logger,
-            clock,
-          }),
-        );
-      }
       await Promise.all(connectors.map((c) => c.start()));
 
       if (config.outbox.retentionHours > 0) {

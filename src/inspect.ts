@@ -40,19 +40,23 @@ export function sniffAdapter(data: Buffer, installed: ReadonlyMap<string, AnyAda
   return undefined;
 }
 
-function framesOf(adapter: AnyAdapter, data: Buffer, name: string, now: number): Frame[] {
+/** The file cut into frames as the adapter's connector would; bytes that frame nothing are reported. */
+function framesOf(adapter: AnyAdapter, data: Buffer, name: string, now: number): { frames: Frame[]; garbage: string[] } {
   const plan = adapter.acquisition;
   switch (plan.kind) {
     case 'document': {
       const frame: DocumentFrame = { transport: 'folder', receivedAt: now, name, data, mediaType: plan.artifactMediaType };
-      return [frame];
+      return { frames: [frame], garbage: [] };
     }
     case 'stream': {
       const framer = createFramer(plan.framing);
-      const out = [...framer.push(data), ...framer.flush()];
-      return out
-        .filter((o) => o.kind === 'frame')
-        .map((o, i): StreamFrame => ({ transport: adapter.transport === 'tcp-socket' ? 'tcp-socket' : 'serial', receivedAt: now + i, data: o.data }));
+      const frames: Frame[] = [];
+      const garbage: string[] = [];
+      for (const o of [...framer.push(data), ...framer.flush()]) {
+        if (o.kind === 'garbage') garbage.push(`${o.reason} (${o.data.length} bytes)`);
+        else frames.push({ transport: adapter.transport === 'tcp-socket' ? 'tcp-socket' : 'serial', receivedAt: now + frames.length, data: o.data } satisfies StreamFrame);
+      }
+      return { frames, garbage };
     }
     default:
       throw new BorderlinkError('BL_ERR_USAGE', `adapter ${adapter.id} polls registers (${plan.kind}); inspect reads files of document or stream adapters`);
@@ -76,8 +80,9 @@ export function inspectFile(opts: InspectOptions, adapters: ReadonlyMap<string, 
   const device = { id: opts.deviceId ?? 'inspect', siteId: opts.siteId ?? 'XXXXX' };
   const validator = createEventValidator();
   const sha256 = createHash('sha256').update(data).digest('hex');
-  const frames = framesOf(adapter, data, path.basename(opts.file), now);
+  const { frames, garbage } = framesOf(adapter, data, path.basename(opts.file), now);
   const result: InspectResult = { adapter: { id: adapter.id, version: adapter.version }, frames: frames.length, events: [], failures: [] };
+  for (const g of garbage) result.failures.push({ frame: -1, code: 'BL_ERR_STREAM_GARBAGE', message: g });
   let state: JsonValue = adapter.initialState();
   let n = 0;
   frames.forEach((frame, i) => {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SimulatorConfig } from './config/types.js';
 import { BorderlinkError, describeError } from './errors.js';
 import { startRpmSimulator } from '../simulators/rpm/rpm-simulator.js';
+import { startRpmLineSimulator } from '../simulators/rpm-line/rpm-line-simulator.js';
 
 export interface RunningSimulators {
   address(id: string): { host: string; port: number };
@@ -16,16 +17,12 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
   const running = new Map<string, { host: string; port: number; close(): Promise<void> }>();
   try {
     for (const c of configs) {
-      const sim = await startRpmSimulator({
-        host: c.host,
-        port: c.port,
-        unitId: c.unitId,
-        scenario: c.scenario,
-        seed: c.seed,
-        realtime: true,
-        logger: logger.child({ simulator: c.id }),
-      });
-      running.set(c.id, { host: c.host, port: sim.port, close: () => sim.close() });
+      const log = logger.child({ simulator: c.id });
+      const sim =
+        c.kind === 'rpm-line'
+          ? await startRpmLineSimulator({ mode: 'tcp', host: c.host, port: c.port, scenario: c.scenario, seed: c.seed, realtime: true, logger: log })
+          : await startRpmSimulator({ host: c.host, port: c.port, unitId: c.unitId, scenario: c.scenario, seed: c.seed, realtime: true, logger: log });
+      running.set(c.id, { host: c.host, port: sim.port ?? 0, close: () => sim.close() });
       logger.info({ simulator: c.id, kind: c.kind, host: c.host, port: sim.port, scenario: c.scenario }, 'simulator listening');
     }
   } catch (e) {

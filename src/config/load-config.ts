@@ -208,7 +208,7 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     },
     simulators: ((v.simulators as Obj[] | undefined) ?? []).map((s) => ({
       id: s.id as string,
-      kind: s.kind as 'rpm',
+      kind: s.kind as 'rpm' | 'rpm-line',
       host: s.host as string,
       port: s.port as number,
       scenario: s.scenario as string,

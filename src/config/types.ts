@@ -52,7 +52,8 @@ export interface OutboxSection {
 
 export interface SimulatorConfig {
   id: string;
-  kind: 'rpm';
+  /** rpm: Modbus TCP portal; rpm-line: the tagged line protocol over TCP */
+  kind: 'rpm' | 'rpm-line';
   host: string;
   port: number;
   scenario: string;

@@ -1,6 +1,7 @@
 /**
  * The REST API: fastify with one plugin per route group. Built here, listened on by the
- * composition root. Only the outbox's read side is used: the API never writes.
+ * composition root. Only the outbox's read side is used: the API never writes to it directly
+ * (documents posted to /v1/ingest go through the device's pipeline, like any other frame).
  *
  *   open          /healthz, /readyz, /docs/json
  *   API keys      /metrics and everything under /v1 (when keys are configured)
@@ -19,11 +20,13 @@ import { devicesRoutes } from './routes/devices.js';
 import { eventStreamRoutes } from './routes/event-stream.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { ingestRoutes, type IngestTarget } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi-document.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 
 export type { Readiness } from './routes/health.js';
+export type { IngestTarget } from './routes/ingest.js';
 
 /** What the API reads from the outbox. */
 export type HttpStore = Pick<Outbox, 'query' | 'get' | 'eventsAfter' | 'devices' | 'device' | 'quarantine'>;
@@ -55,6 +58,8 @@ export interface HttpDeps {
   artifactsDir: string;
   logger: Logger;
   version: string;
+  /** POST /v1/ingest/<path>: documents pushed to the device configured for each path (none: no route) */
+  ingest?: ReadonlyMap<string, IngestTarget>;
 }
 
 export const HTTP_LIMIT_DEFAULTS: Required<HttpLimits> = {
@@ -168,6 +173,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       await v1.register(devicesRoutes, { store: deps.store, authenticated });
       await v1.register(quarantineRoutes, { store: deps.store, limits: pageLimits, authenticated });
       await v1.register(artifactsRoutes, { artifactsDir: deps.artifactsDir, authenticated });
+      if (deps.ingest !== undefined && deps.ingest.size > 0) await v1.register(ingestRoutes, { ingest: deps.ingest, authenticated });
     }, { prefix: '/v1' });
   });
 

@@ -76,6 +76,21 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX quarantine_device_row ON quarantine(device_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'document keys',
+    sql: `
+      -- whole input documents (folder files, HTTP posts) already committed, by idempotency key
+      -- ("sha256:<hex>"): a document delivered again after a crash or a client retry is a
+      -- duplicate, not a second set of events. Written in the transaction of the document's events.
+      CREATE TABLE document_keys (
+        device_id       TEXT NOT NULL,
+        document_key    TEXT NOT NULL,
+        committed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, document_key)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the pending migrations, each in its own transaction. Returns the schema version. */

@@ -3,6 +3,11 @@
  * savepoint per caller's batch. A batch that breaks an invariant (an event of another device,
  * a duplicate eventId) is rolled back to its savepoint and refused alone; any other failure
  * aborts the whole transaction, so nothing is ever half-written.
+ *
+ * A batch with a documentKey first looks the key up: found, the batch writes nothing and is a
+ * duplicate; not found, the key is inserted in the batch's savepoint, so it commits (or rolls
+ * back) with the document's events. Batches of one group run in order, so of two batches with
+ * the same key in one group the first wins and the second sees its key.
  */
 import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
@@ -21,6 +26,9 @@ export interface BatchWriter {
   /** Writes the batches in one transaction; throws when the transaction itself fails. */
   writeGroup(batches: readonly AppendBatch[]): GroupWriteResult;
 }
+
+/** keys are hashes ("sha256:<hex>" is 71 characters); anything far longer is a caller's bug */
+const MAX_DOCUMENT_KEY_LENGTH = 512;
 
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -62,8 +70,14 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
   const insertQuarantine = db.prepare(`INSERT INTO quarantine
     (device_id, adapter_id, adapter_version, code, message, raw, received_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const countQuarantine = db.prepare('UPDATE devices SET quarantined_count = quarantined_count + ? WHERE id = ?');
+  const documentSeen = db.prepare('SELECT 1 FROM document_keys WHERE device_id = ? AND document_key = ?').pluck();
+  const insertDocumentKey = db.prepare('INSERT INTO document_keys (device_id, document_key, committed_at_ms) VALUES (?, ?, ?)');
 
   const check = (batch: AppendBatch): void => {
+    const key: unknown = batch.documentKey;
+    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_DOCUMENT_KEY_LENGTH)) {
+      throw refuse('A batch has an empty, overlong or non-string documentKey', { deviceId: batch.deviceId });
+    }
     for (const e of batch.events) {
       if (e.source.device.id !== batch.deviceId) {
         throw refuse('An event belongs to another device than its batch', {
@@ -84,7 +98,11 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
   };
 
   /** Runs inside a savepoint (a nested better-sqlite3 transaction). */
-  const writeBatch = db.transaction((batch: AppendBatch, nowMs: number): OutboxRow[] => {
+  const writeBatch = db.transaction((batch: AppendBatch, nowMs: number): OutboxRow[] | 'duplicate' => {
+    if (batch.documentKey !== undefined) {
+      if (documentSeen.get(batch.deviceId, batch.documentKey) !== undefined) return 'duplicate';
+      insertDocumentKey.run(batch.deviceId, batch.documentKey, nowMs);
+    }
     const quarantine = batch.quarantine ?? [];
     if (batch.events.length === 0 && quarantine.length === 0 && batch.state === undefined) return [];
     ensureDevice.run(batch.deviceId);
@@ -134,6 +152,7 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
       try {
         check(batch);
         const written = writeBatch(batch, nowMs);
+        if (written === 'duplicate') return { ok: true, value: { events: [], rows: [], duplicate: true } };
         events += written.length;
         return { ok: true, value: { events: written.map((r) => r.event), rows: written } };
       } catch (e) {

@@ -142,6 +142,80 @@ export function outboxContract(name: string, open: (dir: string) => Outbox | Pro
       expect(next.events[0]?.sequence).toBe(2);
     });
 
+    describe('document keys', () => {
+      const key = (n: number): string => `sha256:${String(n).padStart(64, '0')}`;
+
+      it('commits a document once: its key again, even after a reopen, writes nothing and is a duplicate', async () => {
+        let o = await openOutbox();
+        const first = await o.append({
+          deviceId: 'A', events: [ev('A')], state: { n: 1 }, quarantine: [quarantineInput('A', Buffer.from([1]))], documentKey: key(1),
+        });
+        expect(first.duplicate).not.toBe(true);
+        expect(first.events).toHaveLength(1);
+        const again = ev('A');
+        const dup = await o.append({
+          deviceId: 'A', events: [again], state: { n: 2 }, quarantine: [quarantineInput('A', Buffer.from([2]))], documentKey: key(1),
+        });
+        expect(dup).toEqual({ events: [], rows: [], duplicate: true });
+        expect(o.get(again.eventId)).toBeUndefined();
+        expect(o.loadState('A')).toEqual({ n: 1 });
+        expect(o.quarantine({ deviceId: 'A', limit: 10 }).items).toHaveLength(1);
+        expect(o.device('A')).toMatchObject({ lastSequence: 1, counters: { events: 1, quarantined: 1 } });
+        expect(o.lease(0, 100)).toHaveLength(1);
+
+        o = await reopen(o);
+        expect(await o.append({ deviceId: 'A', events: [ev('A')], documentKey: key(1) })).toEqual({ events: [], rows: [], duplicate: true });
+        // the key is per device; another key, or no key, is a new batch
+        const other = await o.append({ deviceId: 'B', events: [ev('B')], documentKey: key(1) });
+        expect(other.duplicate).not.toBe(true);
+        expect(other.events).toHaveLength(1);
+        const next = await o.append({ deviceId: 'A', events: [ev('A')], documentKey: key(2) });
+        expect(next.events[0]?.sequence).toBe(2);
+        const plain = await o.append({ deviceId: 'A', events: [ev('A')] });
+        expect(plain.duplicate).not.toBe(true);
+        expect(plain.events[0]?.sequence).toBe(3);
+      });
+
+      it('commits the key of a quarantine-only or state-only batch too', async () => {
+        const o = await openOutbox();
+        await o.append({ deviceId: 'A', events: [], quarantine: [quarantineInput('A', Buffer.from('<bad/>'))], documentKey: key(3) });
+        await o.append({ deviceId: 'A', events: [], state: { s: 1 }, documentKey: key(4) });
+        expect(await o.append({ deviceId: 'A', events: [], quarantine: [quarantineInput('A', Buffer.from('<bad/>'))], documentKey: key(3) }))
+          .toEqual({ events: [], rows: [], duplicate: true });
+        expect(await o.append({ deviceId: 'A', events: [ev('A')], state: { s: 2 }, documentKey: key(4) }))
+          .toEqual({ events: [], rows: [], duplicate: true });
+        expect(o.quarantine({ deviceId: 'A', limit: 10 }).items).toHaveLength(1);
+        expect(o.loadState('A')).toEqual({ s: 1 });
+      });
+
+      it('lets the first of two batches with the same key in one group win; the second is a duplicate', async () => {
+        const o = await openOutbox();
+        const a = ev('A');
+        const b = ev('A');
+        const [first, between, second] = await Promise.all([
+          o.append({ deviceId: 'A', events: [a], state: { v: 'first' }, documentKey: key(5) }),
+          o.append({ deviceId: 'C', events: [ev('C')] }),
+          o.append({ deviceId: 'A', events: [b], state: { v: 'second' }, documentKey: key(5) }),
+        ]);
+        expect(first.events.map((e) => e.eventId)).toEqual([a.eventId]);
+        expect(between.events).toHaveLength(1);
+        expect(second).toEqual({ events: [], rows: [], duplicate: true });
+        expect(o.get(b.eventId)).toBeUndefined();
+        expect(o.loadState('A')).toEqual({ v: 'first' });
+        expect(o.device('A')?.lastSequence).toBe(1);
+      });
+
+      it('does not keep the key of a refused batch', async () => {
+        const o = await openOutbox();
+        const first = ev('A');
+        await o.append({ deviceId: 'A', events: [first] });
+        await rejection(o.append({ deviceId: 'A', events: [{ ...ev('A'), eventId: first.eventId }], documentKey: key(6) }));
+        const retried = await o.append({ deviceId: 'A', events: [ev('A')], documentKey: key(6) });
+        expect(retried.duplicate).not.toBe(true);
+        expect(retried.events[0]?.sequence).toBe(2);
+      });
+    });
+
     it('leases unacknowledged rows in order; acknowledged rows never come back, the rest survive a reopen', async () => {
       let o = await openOutbox();
       for (let i = 0; i < 5; i++) {

@@ -2,9 +2,22 @@
  * Runs a golden case through an adapter exactly as the pipeline does (decode, then normalise
  * each record with the state carried from frame to frame), stopping at the first failure.
  */
-import type { AnyAdapter, CodecContext, DeviceIdentity, EventDraft } from '../../src/adapter/types.js';
+import type { AnyAdapter, CodecContext, DeviceIdentity, EventDraft, Frame } from '../../src/adapter/types.js';
 import type { JsonValue } from '../../src/schema/detection-event.js';
 import { toModbusFrame, type FrameFixture } from './modbus-image.js';
+import { toStreamFrame, type StreamFrameFixture } from './stream-fixture.js';
+import { documentArtifact, toDocumentFrame, type DocumentFrameFixture } from './document-fixture.js';
+
+/** One frame of a golden input.json: a Modbus poll, a framed message of a byte stream, or a document file. */
+export type GoldenFrameFixture = FrameFixture | StreamFrameFixture | DocumentFrameFixture;
+
+/** The fixture as the frame the adapter's transport delivers. */
+export function toGoldenFrame(adapter: AnyAdapter, fixture: GoldenFrameFixture, caseDir?: string): Frame {
+  const t = adapter.transport;
+  if (t === 'folder' || t === 'http-push') return toDocumentFrame(fixture as DocumentFrameFixture, t, caseDir);
+  if (t === 'serial' || t === 'tcp-socket') return toStreamFrame(fixture as StreamFrameFixture, t);
+  return toModbusFrame(fixture as FrameFixture, t as 'modbus-tcp' | 'modbus-rtu');
+}
 
 export const GOLDEN_DEVICE: DeviceIdentity = { id: 'golden-device', siteId: 'XXGLD' };
 
@@ -22,12 +35,15 @@ export interface GoldenRun {
   state: JsonValue;
 }
 
-export function runGoldenCase(adapter: AnyAdapter, frames: readonly FrameFixture[], options: unknown = {}): GoldenRun {
+/** `caseDir` resolves document fixtures (document adapters only). */
+export function runGoldenCase(adapter: AnyAdapter, frames: readonly GoldenFrameFixture[], options: unknown = {}, caseDir?: string): GoldenRun {
   let state = adapter.initialState();
   const drafts: EventDraft[] = [];
   for (const [i, fixture] of frames.entries()) {
-    const frame = toModbusFrame(fixture, adapter.transport as 'modbus-tcp' | 'modbus-rtu');
+    const frame = toGoldenFrame(adapter, fixture, caseDir);
     const ctx: CodecContext<unknown> = { device: GOLDEN_DEVICE, options, now: frame.receivedAt };
+    // as the pipeline does: a document is stored as an artifact before decode
+    if (frame.transport === 'folder' || frame.transport === 'http-push') ctx.artifact = documentArtifact(frame, adapter.acquisition);
     const decoded = adapter.decode(frame, ctx);
     if (!decoded.ok) return { drafts, state, failure: { ...decoded.error, frame: i } };
     for (const record of decoded.value) {

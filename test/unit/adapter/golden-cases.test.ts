@@ -59,7 +59,7 @@ describe('golden test cases of every adapter', () => {
         const frames = readJson(path.join(dir, 'input.json')) as FrameFixture[];
         expect(Array.isArray(frames) && frames.length > 0, 'input.json is a non-empty list of frames').toBe(true);
 
-        const run = runGoldenCase(adapter, frames);
+        const run = runGoldenCase(adapter, frames, {}, dir);
         const expectedFile = path.join(dir, 'expected.json');
         const errorFile = path.join(dir, 'expected-error.json');
 

@@ -54,6 +54,7 @@ describe('sqlite outbox', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'events, devices, quarantine' },
+      { version: 2, name: 'document keys' },
     ]);
     expect(o.integrityCheck()).toBe('ok');
   });

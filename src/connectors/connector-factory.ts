@@ -1,0 +1,95 @@
+/**
+ * Picks and builds each device's connector from its adapter's acquisition plan and its configured
+ * connection: the adapter owns the codec, the gateway owns the transport.
+ *
+ *   modbus-poll + host/port (or a simulator)  -> Modbus TCP
+ *   modbus-poll + serial                      -> Modbus RTU, one bus per serial path (multi-drop)
+ *   stream      + serial                      -> serial line
+ *   stream      + host/port (or a simulator)  -> TCP socket (the gateway connects as a client)
+ *   document    + folder                      -> watched folder
+ *   document    + ingestPath                  -> POST /v1/ingest/{ingestPath} (no connector; a target)
+ */
+import type {
+  AnyAdapter, DocumentFrame, DocumentPlan, Frame, ModbusFrame, ModbusPollPlan, StreamFrame,
+} from '../adapter/types.js';
+import type { Clock } from '../clock.js';
+import type { DeviceConfig, SerialLine } from '../config/types.js';
+import { BorderlinkError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { createFolderConnector } from './folder.js';
+import { createModbusRtuBus, type ModbusRtuBus } from './modbus-rtu-bus.js';
+import { createModbusTcpConnector } from './modbus-tcp.js';
+import { createSerialConnector } from './serial.js';
+import { createTcpSocketConnector } from './tcp-socket.js';
+import type { Connector, PushOutcome, Sink } from './types.js';
+
+export interface IngestTargetSpec {
+  deviceId: string;
+  plan: DocumentPlan;
+  push(frame: DocumentFrame): Promise<PushOutcome>;
+}
+
+export interface ConnectorFactory {
+  /** A connector, or an ingest target for devices that are pushed to over REST. */
+  build(device: DeviceConfig, adapter: AnyAdapter, sink: Sink<Frame>, address: { host: string; port: number } | undefined): { connector?: Connector; ingest?: { path: string; target: IngestTargetSpec } };
+}
+
+function lineKey(s: SerialLine): string {
+  return s.path;
+}
+
+export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): ConnectorFactory {
+  const buses = new Map<string, { bus: ModbusRtuBus; line: SerialLine }>();
+  const { logger, clock } = deps;
+
+  const bad = (device: DeviceConfig, adapter: AnyAdapter, why: string): BorderlinkError =>
+    new BorderlinkError('BL_ERR_CONFIG_INVALID', `device ${device.id}: adapter ${adapter.id} (${adapter.acquisition.kind}) ${why}`);
+
+  const rtuBus = (device: DeviceConfig, line: SerialLine): ModbusRtuBus => {
+    const known = buses.get(lineKey(line));
+    if (known) {
+      if (known.line.baudRate !== line.baudRate || known.line.parity !== line.parity || known.line.stopBits !== line.stopBits) {
+        throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `device ${device.id}: serial line ${line.path} is configured with different settings by another device`);
+      }
+      return known.bus;
+    }
+    const bus = createModbusRtuBus({ path: line.path, baudRate: line.baudRate, parity: line.parity, stopBits: line.stopBits, logger, clock });
+    buses.set(lineKey(line), { bus, line });
+    return bus;
+  };
+
+  return {
+    build(device, adapter, sink, address) {
+      const plan = adapter.acquisition;
+      const c = device.connection;
+      switch (plan.kind) {
+        case 'modbus-poll': {
+          const p: ModbusPollPlan = { ...plan, pollIntervalMs: device.pollIntervalMs ?? plan.pollIntervalMs, timeoutMs: device.timeoutMs ?? plan.timeoutMs };
+          if (c.serial) return { connector: rtuBus(device, c.serial).connector({ deviceId: device.id, unitId: c.unitId, plan: p, sink: sink as Sink<ModbusFrame> }) };
+          if (!address) throw bad(device, adapter, 'needs host and port, a simulator, or a serial line');
+          return { connector: createModbusTcpConnector({ deviceId: device.id, host: address.host, port: address.port, unitId: c.unitId, plan: p, sink: sink as Sink<ModbusFrame>, logger, clock }) };
+        }
+        case 'stream': {
+          if (c.serial) {
+            const s = c.serial;
+            return { connector: createSerialConnector({ deviceId: device.id, path: s.path, baudRate: s.baudRate, dataBits: s.dataBits, parity: s.parity, stopBits: s.stopBits, plan, sink: sink as Sink<StreamFrame>, logger, clock }) };
+          }
+          if (!address) throw bad(device, adapter, 'needs a serial line, or host and port of a TCP stream (or a simulator)');
+          return { connector: createTcpSocketConnector({ deviceId: device.id, host: address.host, port: address.port, plan, sink: sink as Sink<StreamFrame>, logger, clock }) };
+        }
+        case 'document': {
+          if (c.folder) return { connector: createFolderConnector({ deviceId: device.id, dir: c.folder, plan, sink: sink as Sink<DocumentFrame>, logger, clock }) };
+          if (c.ingestPath) {
+            const docSink = sink as Sink<DocumentFrame>;
+            return { ingest: { path: c.ingestPath, target: { deviceId: device.id, plan, push: (frame) => docSink.push(frame) } } };
+          }
+          throw bad(device, adapter, 'needs a folder or an ingestPath');
+        }
+        default: {
+          const never: never = plan;
+          throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `unknown acquisition ${String(never)}`);
+        }
+      }
+    },
+  };
+}
