@@ -61,6 +61,8 @@ export interface RpmLineSimulator {
   listeners(): number;
   /** tcp: drop every connection now (an injected disconnect); the listener stays up */
   dropConnections(): void;
+  /** writes raw lines as they are (CRLF added): a firmware bug, line noise, a vendor's odd message */
+  writeRaw(lines: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -148,6 +150,7 @@ export async function startRpmLineSimulator(opts: RpmLineSimulatorOptions): Prom
     occupancyCount: () => device.occupancyCount(),
     listeners: () => out.listeners(),
     dropConnections: () => out.drop(),
+    writeRaw: (lines) => out.write(frame(lines)),
     async close() {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;

@@ -10,37 +10,52 @@
  *  - malformed transport replies and undecodable values land in quarantine with their code and raw bytes;
  *  - a device that accepts the connection and never answers ends offline, and nothing crashes.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapters } from '../../src/adapter/registry.js';
 import type { AnyAdapter } from '../../src/adapter/types.js';
 import type { ErrorCode } from '../../src/errors.js';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
-import { isLinkStatus, startHarness, type DeviceAddress, type Harness } from './contract-harness.js';
+import { isLinkStatus, startHarness, type HarnessTarget } from './contract-harness.js';
 import type { FrameFixture } from '../helpers/modbus-image.js';
 import { startReplayServer } from './modbus-replay-server.js';
 
 export const ADAPTERS_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'adapters');
 
 export interface ContractSimulator {
-  address: DeviceAddress;
+  address: HarnessTarget;
   /** makes the device complete one inspection that alarms */
   produceAlarm(): Promise<void>;
-  /** drops every open connection (an injected disconnect) */
-  disconnect(): void;
-  /** the next replies are malformed at the transport level (true) or healthy again (false) */
-  malformTransport(on: boolean): void;
-  /** the device reports values its adapter must refuse (NaN, out of range), or healthy ones again */
+  /** the device reports values its adapter must refuse (NaN, bad lines, bad documents), or healthy ones again */
   corruptValues(on: boolean): void;
-  /** the device accepts connections but never answers (true) or answers again (false) */
-  silence(on: boolean): void;
+  /**
+   * Link faults, for adapters whose devices hold a link (Modbus, streams); document adapters
+   * (files, uploads) have no link to break and leave these out.
+   */
+  link?: {
+    /** drops every open connection (an injected disconnect) */
+    disconnect(): void;
+    /** the next replies are malformed at the transport level (true) or healthy again (false); absent for streams without replies */
+    malformTransport?(on: boolean): void;
+    /** the device accepts connections but never answers (true) or answers again (false) */
+    silence(on: boolean): void;
+  };
   close(): Promise<void>;
 }
 
 export interface AdapterContractKit {
   adapterId: string;
   startSimulator(): Promise<ContractSimulator>;
+  /** for devices that hold a link: how a silent device is reported, and whether replies can be malformed */
+  linkFaults?: { silentCode: ErrorCode; silentState: 'offline' | 'degraded'; malformedReplies: boolean };
+  /**
+   * How the golden cases go through the real connector: replayed over Modbus TCP, or dropped into a
+   * watched folder. Absent for streams: their cases depend on arrival times a socket cannot replay,
+   * and run through decode and normalise only (test/unit/adapter/golden-cases.test.ts).
+   */
+  goldenThroughConnector?: 'modbus-replay' | 'folder';
   /** the code a corrupted value is quarantined with */
   corruptValueCode: ErrorCode;
 }
@@ -92,8 +107,12 @@ export function adapterContract(kit: AdapterContractKit): void {
       expect(cases.length).toBeGreaterThan(0);
     });
 
-    for (const name of cases) {
+    for (const name of kit.goldenThroughConnector ? cases : []) {
       it(`golden case ${name} through the real connector`, async () => {
+        if (kit.goldenThroughConnector === 'folder') {
+          await documentGoldenCase(adapter, path.join(casesDir, name), cleanups);
+          return;
+        }
         const dir = path.join(casesDir, name);
         const frames = JSON.parse(readFileSync(path.join(dir, 'input.json'), 'utf8')) as FrameFixture[];
         const replay = await startReplayServer(frames);
@@ -134,6 +153,7 @@ export function adapterContract(kit: AdapterContractKit): void {
       cleanups.unshift(() => h.stop());
       await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
       await sim.produceAlarm();
+      // (document devices report online once their folder is readable)
       const result = await h.waitFor(() => h.events().find((e) => e.eventType === 'result' && e.outcome?.state === 'alarm'), 'an alarm result');
       expect(result.source.adapter).toEqual({ id: adapter.id, version: adapter.version });
       expect(result.outcome?.categories?.length).toBeGreaterThan(0);
@@ -141,37 +161,6 @@ export function adapterContract(kit: AdapterContractKit): void {
       const seqs = h.events().map((e) => e.sequence);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(new Set(seqs).size).toBe(seqs.length);
-    });
-
-    it('reports an injected disconnect and resumes polling', async () => {
-      const sim = await kit.startSimulator();
-      cleanups.push(() => sim.close());
-      const h = await startHarness({ adapter, address: sim.address });
-      cleanups.unshift(() => h.stop());
-      await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
-      sim.disconnect();
-      const down = await h.waitFor(() => {
-        const i = h.events().findIndex((e) => isLinkStatus(e) && e.status?.state !== 'online');
-        return i >= 0 ? i : undefined;
-      }, 'offline after the disconnect');
-      // reconnecting can be quick: look for online after the offline event, wherever we are now
-      await h.waitFor(() => h.events().slice(down + 1).some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online again');
-    });
-
-    it('quarantines malformed transport replies with their raw bytes and keeps going', async () => {
-      const sim = await kit.startSimulator();
-      cleanups.push(() => sim.close());
-      const h = await startHarness({ adapter, address: sim.address });
-      cleanups.unshift(() => h.stop());
-      await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
-      sim.malformTransport(true);
-      const q = await h.waitFor(() => h.quarantine().find((r) => r.code === 'BL_ERR_MODBUS_MALFORMED_REPLY'), 'a malformed reply in quarantine');
-      expect(q.raw.length).toBeGreaterThan(0);
-      expect(q.deviceId).toBe('contract-device');
-      sim.malformTransport(false);
-      const seen = h.events().length;
-      await sim.produceAlarm();
-      await h.waitFor(() => h.events().slice(seen).some((e) => e.eventType === 'result'), 'results after recovery');
     });
 
     it(`quarantines undecodable values with ${kit.corruptValueCode}`, async () => {
@@ -187,16 +176,90 @@ export function adapterContract(kit: AdapterContractKit): void {
       expect(q.adapterVersion).toBe(adapter.version);
     });
 
-    it('reports a device that accepts the connection but never answers as offline', async () => {
+    const faults = kit.linkFaults;
+    if (faults) {
+    it('reports an injected disconnect and resumes polling', async () => {
       const sim = await kit.startSimulator();
       cleanups.push(() => sim.close());
-      sim.silence(true);
+      const h = await startHarness({ adapter, address: sim.address });
+      cleanups.unshift(() => h.stop());
+      await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
+      sim.link?.disconnect();
+      const down = await h.waitFor(() => {
+        const i = h.events().findIndex((e) => isLinkStatus(e) && e.status?.state !== 'online');
+        return i >= 0 ? i : undefined;
+      }, 'offline after the disconnect');
+      // reconnecting can be quick: look for online after the offline event, wherever we are now
+      await h.waitFor(() => h.events().slice(down + 1).some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online again');
+    });
+
+  if (faults.malformedReplies) {
+    it('quarantines malformed transport replies with their raw bytes and keeps going', async () => {
+      const sim = await kit.startSimulator();
+      cleanups.push(() => sim.close());
+      const h = await startHarness({ adapter, address: sim.address });
+      cleanups.unshift(() => h.stop());
+      await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online');
+      sim.link?.malformTransport?.(true);
+      const q = await h.waitFor(() => h.quarantine().find((r) => r.code === 'BL_ERR_MODBUS_MALFORMED_REPLY'), 'a malformed reply in quarantine');
+      expect(q.raw.length).toBeGreaterThan(0);
+      expect(q.deviceId).toBe('contract-device');
+      sim.link?.malformTransport?.(false);
+      const seen = h.events().length;
+      await sim.produceAlarm();
+      await h.waitFor(() => h.events().slice(seen).some((e) => e.eventType === 'result'), 'results after recovery');
+    });
+  }
+    it(`reports a device that accepts the connection but never answers as ${faults.silentState}`, async () => {
+      const sim = await kit.startSimulator();
+      cleanups.push(() => sim.close());
+      sim.link?.silence(true);
       const h = await startHarness({ adapter, address: sim.address, timeoutMs: 300 });
       cleanups.unshift(() => h.stop());
-      const off = await h.waitFor(() => h.events().find((e) => isLinkStatus(e) && e.status?.state === 'offline'), 'offline');
-      expect(off.raw?.extensions?.code).toBe('BL_ERR_MODBUS_TIMEOUT');
-      sim.silence(false);
+      const off = await h.waitFor(() => h.events().find((e) => isLinkStatus(e) && e.status?.state === faults.silentState), faults.silentState);
+      expect(off.raw?.extensions?.code).toBe(faults.silentCode);
+      sim.link?.silence(false);
       await h.waitFor(() => h.events().some((e) => isLinkStatus(e) && e.status?.state === 'online'), 'online once it answers');
     });
+    }
   });
+}
+
+/**
+ * A document golden case through the real folder connector: the document dropped in incoming/
+ * ends in processed/ with events of the golden types and outcomes, or in failed/ and quarantine
+ * with the golden code.
+ */
+async function documentGoldenCase(adapter: AnyAdapter, caseDir: string, cleanups: Array<() => Promise<void>>): Promise<void> {
+  const input = JSON.parse(readFileSync(path.join(caseDir, 'input.json'), 'utf8')) as Array<{ document: string; padToBytes?: number }>;
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'bl-contract-folder-'));
+  cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+  const h = await startHarness({ adapter, address: { folder } });
+  cleanups.unshift(() => h.stop());
+  const plan = adapter.acquisition;
+  const maxBytes = plan.kind === 'document' ? plan.maxBytes : 0;
+  mkdirSync(path.join(folder, 'incoming'), { recursive: true });
+  input.forEach((doc, i) => {
+    let data = readFileSync(path.join(caseDir, doc.document));
+    if (doc.padToBytes !== undefined) data = Buffer.concat([data, Buffer.alloc(Math.max(0, doc.padToBytes - data.length), 0x20)]);
+    const ext = path.extname(doc.document) || '.xml';
+    writeFileSync(path.join(folder, 'incoming', `.${i}.part`), data);
+    renameSync(path.join(folder, 'incoming', `.${i}.part`), path.join(folder, 'incoming', `doc-${i}${ext}`));
+  });
+  const done = (): boolean => readdirSync(path.join(folder, 'incoming')).filter((f) => !f.startsWith('.')).length === 0;
+  await h.waitFor(() => done(), 'every document moved out of incoming/', 20_000);
+  const expectedError = path.join(caseDir, 'expected-error.json');
+  if (existsSync(expectedError)) {
+    const want = JSON.parse(readFileSync(expectedError, 'utf8')) as { code: ErrorCode };
+    // an oversize file is refused unread by the folder connector, before the adapter's own check
+    const codes: ErrorCode[] = [want.code, ...(input.some((d) => (d.padToBytes ?? 0) > maxBytes) ? (['BL_ERR_INGEST_TOO_LARGE'] as ErrorCode[]) : [])];
+    expect(readdirSync(path.join(folder, 'failed')).some((f) => f.endsWith('.error.json'))).toBe(true);
+    expect(h.quarantine().some((q) => codes.includes(q.code)), `quarantined with ${codes.join(' or ')}: ${JSON.stringify(h.quarantine().map((q) => q.code))}`).toBe(true);
+  } else {
+    const expected = JSON.parse(readFileSync(path.join(caseDir, 'expected.json'), 'utf8')) as Array<{ eventType: string; outcome?: { state: string } }>;
+    const got = h.events().filter((e) => !isLinkStatus(e));
+    expect(got.map((e) => [e.eventType, e.outcome?.state])).toEqual(expected.map((e) => [e.eventType, e.outcome?.state]));
+    for (const e of got) expect(e.artifacts?.some((a) => a.kind === 'n42' || a.kind === 'raw' || a.kind === 'jcamp-dx' || a.kind === 'dicos-tdr')).toBe(true);
+    expect(readdirSync(path.join(folder, 'processed')).length).toBe(input.length);
+  }
 }

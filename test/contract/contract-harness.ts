@@ -6,10 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AnyAdapter, ModbusFrame } from '../../src/adapter/types.js';
+import type { AnyAdapter, Frame } from '../../src/adapter/types.js';
+import type { Sink } from '../../src/connectors/types.js';
 import { systemClock, type Clock } from '../../src/clock.js';
-import { createModbusTcpConnector } from '../../src/connectors/modbus-tcp.js';
-import type { Connector, Sink } from '../../src/connectors/types.js';
+import { createArtifactStore } from '../../src/artifacts/artifact-store.js';
+import { createConnectorFactory } from '../../src/connectors/connector-factory.js';
+import type { DeviceConnection } from '../../src/config/types.js';
 import { createUuidV7 } from '../../src/ids.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -25,6 +27,9 @@ export interface DeviceAddress {
   unitId: number;
 }
 
+/** Where the harness finds the device: a TCP address (Modbus TCP, TCP stream) or a watched folder. */
+export type HarnessTarget = DeviceAddress | { folder: string };
+
 export interface Harness {
   rows: OutboxRow[];
   events(): DetectionEvent[];
@@ -36,7 +41,7 @@ export interface Harness {
 
 export async function startHarness(opts: {
   adapter: AnyAdapter;
-  address: DeviceAddress;
+  address: HarnessTarget;
   deviceId?: string;
   pollIntervalMs?: number;
   timeoutMs?: number;
@@ -56,29 +61,23 @@ export async function startHarness(opts: {
     logger,
     metrics: createMetrics({ defaultMetrics: false }),
     onDurable: (r) => rows.push(...r),
+    artifacts: createArtifactStore({ dir: path.join(dir, 'artifacts'), maxBytes: 64 * 1024 * 1024, logger, clock }),
   });
   const deviceId = opts.deviceId ?? 'contract-device';
   const sink = pipeline.forDevice({ id: deviceId, siteId: 'BGSOF', laneId: '1' }, opts.adapter, {});
+  const target = opts.address;
+  const connection: DeviceConnection = 'folder' in target ? { folder: target.folder, unitId: 1 } : { host: target.host, port: target.port, unitId: target.unitId };
+  // for streams, timeoutMs is how long silence lasts before the link is called degraded
   const plan = opts.adapter.acquisition;
-  if (plan.kind !== 'modbus-poll') throw new Error(`the contract harness cannot run ${plan.kind} adapters yet`);
-  let connector: Connector;
-  switch (opts.adapter.transport) {
-    case 'modbus-tcp':
-      connector = createModbusTcpConnector({
-        deviceId,
-        host: opts.address.host,
-        port: opts.address.port,
-        unitId: opts.address.unitId,
-        plan: { ...plan, pollIntervalMs: opts.pollIntervalMs ?? 100, timeoutMs: opts.timeoutMs ?? plan.timeoutMs },
-        sink: sink as Sink<ModbusFrame>,
-        logger,
-        clock,
-        backoff: { baseMs: 50, capMs: 500 },
-      });
-      break;
-    default:
-      throw new Error(`the contract harness has no connector for transport ${opts.adapter.transport} yet`);
-  }
+  const adapter: AnyAdapter = plan.kind === 'stream' && opts.timeoutMs !== undefined ? { ...opts.adapter, acquisition: { ...plan, idleTimeoutMs: opts.timeoutMs } } : opts.adapter;
+  const built = createConnectorFactory({ logger, clock }).build(
+    { id: deviceId, adapter: opts.adapter.id, enabled: true, options: {}, connection, pollIntervalMs: opts.pollIntervalMs ?? 100, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
+    adapter,
+    sink as Sink<Frame>,
+    'folder' in target ? undefined : { host: target.host, port: target.port },
+  );
+  const connector = built.connector;
+  if (!connector) throw new Error(`no connector for adapter ${opts.adapter.id}`);
   await connector.start();
   return {
     rows,

@@ -4,7 +4,9 @@ import type { AdapterContractKit } from '../adapter-contract.js';
 
 export const kit: AdapterContractKit = {
   adapterId: 'rpm-modbus-generic',
+  goldenThroughConnector: 'modbus-replay',
   corruptValueCode: 'BL_ERR_DECODE_NOT_A_NUMBER',
+  linkFaults: { silentCode: 'BL_ERR_MODBUS_TIMEOUT', silentState: 'offline', malformedReplies: true },
   async startSimulator() {
     // idle: no traffic of its own; the test makes things happen and advances the device clock
     const sim = await startRpmSimulator({ port: 0, scenario: 'idle', seed: 11, realtime: false });
@@ -17,13 +19,15 @@ export const kit: AdapterContractKit = {
         for (let i = 0; i < 100 && sim.lastOccupancy() === undefined; i++) sim.step(200);
         for (let i = 0; i < 100 && sim.state().occupied; i++) sim.step(200);
       },
-      disconnect: () => sim.dropConnections(),
-      malformTransport: (on) => sim.setFaults(on ? { mode: { kind: 'malformed', shape: 'truncated' } } : {}),
-      corruptValues: (on) => {
+      corruptValues: (on: boolean) => {
         sim.inject({ kind: 'float-corruption', active: on });
         sim.step(200);
       },
-      silence: (on) => sim.setFaults(on ? { mode: { kind: 'silent' } } : {}),
+      link: {
+        disconnect: () => sim.dropConnections(),
+        malformTransport: (on: boolean) => sim.setFaults(on ? { mode: { kind: 'malformed', shape: 'truncated' } } : {}),
+        silence: (on: boolean) => sim.setFaults(on ? { mode: { kind: 'silent' } } : {}),
+      },
       close: () => sim.close(),
     };
   },
