@@ -7,6 +7,8 @@ import type { SimulatorConfig } from './config/types.js';
 import { BorderlinkError, describeError } from './errors.js';
 import { startRpmSimulator } from '../simulators/rpm/rpm-simulator.js';
 import { startRpmLineSimulator } from '../simulators/rpm-line/rpm-line-simulator.js';
+import { startN42DropSimulator } from '../simulators/n42/n42-drop-simulator.js';
+import path from 'node:path';
 
 export interface RunningSimulators {
   address(id: string): { host: string; port: number };
@@ -18,6 +20,13 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
   try {
     for (const c of configs) {
       const log = logger.child({ simulator: c.id });
+      if (c.kind === 'n42-drop') {
+        const dir = path.join(c.folder as string, 'incoming');
+        const drop = await startN42DropSimulator({ dir, scenario: c.scenario, seed: c.seed, realtime: true, logger: log });
+        running.set(c.id, { host: '', port: 0, close: () => drop.close() });
+        logger.info({ simulator: c.id, kind: c.kind, folder: dir, scenario: c.scenario }, 'simulator writing documents');
+        continue;
+      }
       const sim =
         c.kind === 'rpm-line'
           ? await startRpmLineSimulator({ mode: 'tcp', host: c.host, port: c.port, scenario: c.scenario, seed: c.seed, realtime: true, logger: log })

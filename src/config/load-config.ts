@@ -162,12 +162,14 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     username: u.username as string,
     password: typeof u.passwordFile === 'string' ? readSecretFile(u.passwordFile, `password of embedded user ${String(u.username)}`) : (u.password as string),
   }));
+  // relative folders (watched folders, simulator drop folders) live under the data dir
+  const dataDir = path.resolve(g.dataDir as string);
   return {
     baseDir: path.dirname(path.resolve(file)),
     gateway: {
       id: g.id as string,
       siteId: g.siteId as string,
-      dataDir: path.resolve(g.dataDir as string),
+      dataDir,
       logLevel: g.logLevel as GatewayConfig['gateway']['logLevel'],
       shutdownTimeoutMs: g.shutdownTimeoutMs as number,
     },
@@ -208,7 +210,8 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     },
     simulators: ((v.simulators as Obj[] | undefined) ?? []).map((s) => ({
       id: s.id as string,
-      kind: s.kind as 'rpm' | 'rpm-line',
+      kind: s.kind as 'rpm' | 'rpm-line' | 'n42-drop',
+      folder: typeof s.folder === 'string' ? path.resolve(dataDir, s.folder) : undefined,
       host: s.host as string,
       port: s.port as number,
       scenario: s.scenario as string,
@@ -246,7 +249,7 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
                 };
               })()
             : undefined,
-          folder: typeof c.folder === 'string' ? path.resolve(c.folder) : undefined,
+          folder: typeof c.folder === 'string' ? path.resolve(dataDir, c.folder) : undefined,
           ingestPath: c.ingestPath as string | undefined,
         },
       };

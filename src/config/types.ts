@@ -52,8 +52,10 @@ export interface OutboxSection {
 
 export interface SimulatorConfig {
   id: string;
-  /** rpm: Modbus TCP portal; rpm-line: the tagged line protocol over TCP */
-  kind: 'rpm' | 'rpm-line';
+  /** rpm: Modbus TCP portal; rpm-line: the tagged line protocol over TCP; n42-drop: N42 files into a folder */
+  kind: 'rpm' | 'rpm-line' | 'n42-drop';
+  /** n42-drop: the watched folder (documents go to its incoming/) */
+  folder?: string;
   host: string;
   port: number;
   scenario: string;
