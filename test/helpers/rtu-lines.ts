@@ -1,3 +1,4 @@
+import { socatPtys } from './socat.js';
 /**
  * Serial lines for Modbus RTU tests: an in-memory pair of ports (fast, no processes) whose cable
  * can be unplugged, a raw scripted slave on it, and a real socat pseudo-terminal pair.
@@ -104,55 +105,19 @@ export async function scriptedSlave(line: MemoryRtuLine, respond: (request: Buff
   return { requests };
 }
 
-export function socatAvailable(): boolean {
-  const r = spawnSync('socat', ['-V'], { stdio: 'ignore' });
-  return r.error === undefined && r.status === 0;
-}
-
-/** In CI a missing socat is an error, elsewhere a skip whose reason is in the suite's name. */
-export function socatSuiteName(name: string): { name: string; skip: boolean } {
-  const have = socatAvailable();
-  if (!have && process.env.CI === 'true') throw new Error(`${name}: socat is required in CI (apt-get install socat)`);
-  return { name: have ? name : `${name} (skipped: socat is not installed)`, skip: !have };
-}
+export { socatAvailable } from './socat.js';
+export { socatSuite as socatSuiteName } from './socat.js';
 
 export interface SocatPair {
   /** <dir>/bus-gw: the end the gateway opens */
   readonly gateway: string;
   /** <dir>/bus-dev: the end the simulated units answer on */
   readonly device: string;
-  /** starts socat (again, with the same links): both links exist when it resolves */
   start(): Promise<void>;
-  /** kills socat and waits for it to exit: the adapter is unplugged, both links vanish */
   stop(): Promise<void>;
 }
 
 export function socatPair(dir: string): SocatPair {
-  const gateway = path.join(dir, 'bus-gw');
-  const device = path.join(dir, 'bus-dev');
-  let proc: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  return {
-    gateway,
-    device,
-    async start() {
-      if (proc !== null) throw new Error('socat already running');
-      const p = spawn('socat', [`pty,raw,echo=0,link=${gateway}`, `pty,raw,echo=0,link=${device}`], { stdio: 'ignore' });
-      proc = p;
-      exited = new Promise((resolve) => p.once('exit', () => resolve()));
-      const deadline = Date.now() + 5_000;
-      while (!(existsSync(gateway) && existsSync(device))) {
-        if (p.exitCode !== null) throw new Error(`socat exited early with ${p.exitCode}`);
-        if (Date.now() > deadline) throw new Error('socat did not create its pty links');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-    async stop() {
-      const p = proc;
-      if (p === null) return;
-      proc = null;
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const p = socatPtys(dir, ['bus-gw', 'bus-dev']);
+  return { gateway: p.a, device: p.b, start: () => p.start(), stop: () => p.stop() };
 }

@@ -1,3 +1,4 @@
+import { socatPtys } from '../../helpers/socat.js';
 /**
  * Test doubles for the byte-stream connectors: a recording sink whose pushes can be held back
  * (a gate), to show backpressure, and a socat pseudo-terminal pair for the serial connector.
@@ -101,50 +102,19 @@ export function statusTrail(statuses: readonly LinkStatus[]): string[] {
   return statuses.map((s) => (s.code === undefined ? s.state : `${s.state}:${s.code}`));
 }
 
-export function socatAvailable(): boolean {
-  const r = spawnSync('socat', ['-V'], { stdio: 'ignore' });
-  return r.error === undefined && r.status === 0;
-}
+export { socatAvailable } from '../../helpers/socat.js';
 
 export interface PtyPair {
   /** the end the connector opens */
   readonly device: string;
   /** the end the test writes to, as the instrument would */
   readonly instrument: string;
-  /** starts socat (again): both links exist when it resolves */
   start(): Promise<void>;
-  /** kills socat and waits for it to exit: the "cable" is unplugged, both links vanish */
   stop(): Promise<void>;
 }
 
 /** A socat pseudo-terminal pair with stable link names in `dir`, like a USB-serial adapter's by-id path. */
 export function ptyPair(dir: string): PtyPair {
-  const device = path.join(dir, 'device');
-  const instrument = path.join(dir, 'instrument');
-  let proc: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-
-  return {
-    device,
-    instrument,
-    async start() {
-      if (proc !== null) throw new Error('socat already running');
-      const p = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${instrument}`], { stdio: 'ignore' });
-      proc = p;
-      exited = new Promise((resolve) => p.once('exit', () => resolve()));
-      const deadline = Date.now() + 5_000;
-      while (!(existsSync(device) && existsSync(instrument))) {
-        if (p.exitCode !== null) throw new Error(`socat exited early with ${p.exitCode}`);
-        if (Date.now() > deadline) throw new Error('socat did not create its pty links');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-    async stop() {
-      const p = proc;
-      if (p === null) return;
-      proc = null;
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const p = socatPtys(dir, ['device', 'instrument']);
+  return { device: p.a, instrument: p.b, start: () => p.start(), stop: () => p.stop() };
 }

@@ -1,3 +1,4 @@
+import { socatPtys } from '../../../helpers/socat.js';
 /**
  * Test-side readers of the line simulator's output: a plain TCP client and a pseudo-terminal pair
  * (socat) read with serialport, each splitting the stream into lines as a device's listener would.
@@ -69,39 +70,11 @@ export async function tcpLineClient(port: number): Promise<LineReader & { socket
   };
 }
 
-export function socatAvailable(): boolean {
-  const r = spawnSync('socat', ['-V'], { stdio: 'ignore' });
-  return r.error === undefined && r.status === 0;
-}
-
-/** In CI a missing socat is an error; elsewhere the suite is skipped with the reason in its name. */
-export function socatSuite(name: string): { name: string; skip: boolean } {
-  const have = socatAvailable();
-  if (!have && process.env.CI === 'true') throw new Error(`${name}: socat is required in CI (apt-get install socat)`);
-  return { name: have ? name : `${name} (skipped: socat is not installed)`, skip: !have };
-}
+export { socatAvailable, socatSuite } from '../../../helpers/socat.js';
 
 /** A socat pseudo-terminal pair: `<dir>/rpm` (the device writes) and `<dir>/gateway` (the reader opens). */
 export async function startPtyPair(dir: string): Promise<{ device: string; gateway: string; stop(): Promise<void> }> {
-  const device = path.join(dir, 'rpm');
-  const gateway = path.join(dir, 'gateway');
-  const proc: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${gateway}`], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const deadline = Date.now() + 5000;
-  while (!(existsSync(device) && existsSync(gateway))) {
-    if (proc.exitCode !== null) throw new Error(`socat exited early with ${proc.exitCode}`);
-    if (Date.now() > deadline) {
-      proc.kill('SIGTERM');
-      throw new Error('socat did not create its pty links');
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return {
-    device,
-    gateway,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const p = socatPtys(dir, ['rpm', 'gateway']);
+  await p.start();
+  return { device: p.a, gateway: p.b, stop: () => p.stop() };
 }
