@@ -119,7 +119,7 @@ describe('daemon end to end', () => {
     }
   });
 
-  it('runs the embedded default (config/default.yaml): embedded broker, REST, two simulated lanes', async () => {
+  it('runs the embedded default (config/default.yaml): embedded broker, REST, four simulated lanes', { timeout: 60_000 }, async () => {
     const { daemon, rest, mqttUrl } = await startGatewayDaemon(path.join(ROOT, 'config', 'default.yaml'), {
       BORDERLINK_HTTP_PORT: '0',
       BORDERLINK_MQTT_EMBEDDED_PORT: '0',
@@ -127,10 +127,23 @@ describe('daemon end to end', () => {
     });
     const sub = await recordMqtt(mqttUrl);
     try {
-      await sub.waitFor(() => ['rpm-lane1', 'rpm-lane2'].every((d) => sub.events().some((e) => e.source.device.id === d && e.eventType === 'result')), 'results from both lanes', 15_000);
+      // Modbus TCP (lanes 1, 2), the line protocol over TCP (lane 3), N42 files in a watched folder (lane 4)
+      const lanes = ['rpm-lane1', 'rpm-lane2', 'rpm-lane3', 'n42-lane4'];
+      await sub.waitFor(() => lanes.every((d) => sub.events().some((e) => e.source.device.id === d && e.eventType === 'result')), 'results from all four lanes', 25_000);
       for (const e of sub.events()) expectValid(e);
-      const { body } = await getJson<{ items: DetectionEvent[] }>(`${rest}/v1/events?eventType=result`);
-      expect(body.items.length).toBeGreaterThan(0);
+      const { body } = await getJson<{ items: DetectionEvent[] }>(`${rest}/v1/events?eventType=result&limit=500`);
+      for (const d of lanes) expect(body.items.some((e) => e.source.device.id === d), `REST has results of ${d}`).toBe(true);
+      // the N42 document behind a result is kept as an artifact and served
+      const n42 = body.items.find((e) => e.source.device.id === 'n42-lane4');
+      const artifact = n42?.artifacts?.find((a) => a.kind === 'n42');
+      expect(artifact).toBeDefined();
+      const doc = await fetch(`${rest}${artifact?.uri ?? ''}`);
+      expect(doc.status).toBe(200);
+      expect(await doc.text()).toContain('RadInstrumentData');
+      // documents can be posted too; a document that is not N42 is refused with a 4xx and its code
+      const bad = await fetch(`${rest}/v1/ingest/n42`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<hello/>' });
+      expect(bad.status).toBe(422);
+      expect(((await bad.json()) as { code: string }).code).toBe('BL_ERR_N42_NOT_N42');
     } finally {
       await sub.close();
       const { code, ms } = await daemon.stop('SIGINT');
