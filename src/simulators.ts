@@ -9,14 +9,17 @@ import { startRpmSimulator } from '../simulators/rpm/rpm-simulator.js';
 import { startRpmLineSimulator } from '../simulators/rpm-line/rpm-line-simulator.js';
 import { startN42DropSimulator } from '../simulators/n42/n42-drop-simulator.js';
 import path from 'node:path';
+import { startRpmRtuSimulator } from '../simulators/rpm/rpm-rtu-simulator.js';
+import { listenRtuOverTcp } from '../simulators/modbus/rtu-tcp-listener.js';
+import type { DeviceAddress } from './connectors/connector-factory.js';
 
 export interface RunningSimulators {
-  address(id: string): { host: string; port: number };
+  address(id: string): DeviceAddress;
   close(): Promise<void>;
 }
 
 export async function startSimulators(configs: readonly SimulatorConfig[], logger: Logger): Promise<RunningSimulators> {
-  const running = new Map<string, { host: string; port: number; close(): Promise<void> }>();
+  const running = new Map<string, DeviceAddress & { close(): Promise<void> }>();
   try {
     for (const c of configs) {
       const log = logger.child({ simulator: c.id });
@@ -25,6 +28,14 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
         const drop = await startN42DropSimulator({ dir, scenario: c.scenario, seed: c.seed, realtime: true, logger: log });
         running.set(c.id, { host: '', port: 0, close: () => drop.close() });
         logger.info({ simulator: c.id, kind: c.kind, folder: dir, scenario: c.scenario }, 'simulator writing documents');
+        continue;
+      }
+      if (c.kind === 'rpm-rtu') {
+        // RTU frames over TCP, as a serial device server would carry them from an RS-485 line
+        const listener = await listenRtuOverTcp({ host: c.host, port: c.port });
+        const rtu = await startRpmRtuSimulator({ path: `tcp://${listener.host}:${listener.port}`, units: c.units ?? [1], openPort: listener.openPort, scenario: c.scenario, seed: c.seed, logger: log });
+        running.set(c.id, { host: listener.host, port: listener.port, rtu: true, close: async () => { await rtu.close(); await listener.close(); } });
+        logger.info({ simulator: c.id, kind: c.kind, host: listener.host, port: listener.port, units: c.units ?? [1], scenario: c.scenario }, 'simulator listening');
         continue;
       }
       const sim =
@@ -42,7 +53,7 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
     address(id) {
       const s = running.get(id);
       if (!s) throw new BorderlinkError('BL_ERR_SIMULATOR', `no simulator "${id}" is running`);
-      return { host: s.host, port: s.port };
+      return { host: s.host, port: s.port, ...(s.rtu ? { rtu: true } : {}) };
     },
     async close() {
       await Promise.allSettled([...running.values()].map((s) => s.close()));

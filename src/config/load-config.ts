@@ -210,7 +210,8 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     },
     simulators: ((v.simulators as Obj[] | undefined) ?? []).map((s) => ({
       id: s.id as string,
-      kind: s.kind as 'rpm' | 'rpm-line' | 'n42-drop',
+      kind: s.kind as 'rpm' | 'rpm-line' | 'rpm-rtu' | 'n42-drop',
+      units: s.units as number[] | undefined,
       folder: typeof s.folder === 'string' ? path.resolve(dataDir, s.folder) : undefined,
       host: s.host as string,
       port: s.port as number,

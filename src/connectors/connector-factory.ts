@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import { createFolderConnector } from './folder.js';
 import { createModbusRtuBus, type ModbusRtuBus } from './modbus-rtu-bus.js';
 import { createModbusTcpConnector } from './modbus-tcp.js';
+import { openTcpRtuPort, rtuTcpAddress } from './rtu-tcp-port.js';
 import { createSerialConnector } from './serial.js';
 import { createTcpSocketConnector } from './tcp-socket.js';
 import type { Connector, PushOutcome, Sink } from './types.js';
@@ -29,9 +30,16 @@ export interface IngestTargetSpec {
   push(frame: DocumentFrame): Promise<PushOutcome>;
 }
 
+/** A TCP address; `rtu` when the far end speaks Modbus RTU framing over TCP (a serial device server). */
+export interface DeviceAddress {
+  host: string;
+  port: number;
+  rtu?: boolean;
+}
+
 export interface ConnectorFactory {
   /** A connector, or an ingest target for devices that are pushed to over REST. */
-  build(device: DeviceConfig, adapter: AnyAdapter, sink: Sink<Frame>, address: { host: string; port: number } | undefined): { connector?: Connector; ingest?: { path: string; target: IngestTargetSpec } };
+  build(device: DeviceConfig, adapter: AnyAdapter, sink: Sink<Frame>, address: DeviceAddress | undefined): { connector?: Connector; ingest?: { path: string; target: IngestTargetSpec } };
 }
 
 function lineKey(s: SerialLine): string {
@@ -53,7 +61,9 @@ export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): 
       }
       return known.bus;
     }
-    const bus = createModbusRtuBus({ path: line.path, baudRate: line.baudRate, parity: line.parity, stopBits: line.stopBits, logger, clock });
+    // tcp://host:port: RTU frames through a serial device server (or the RTU simulator)
+    const overTcp = rtuTcpAddress(line.path) !== undefined;
+    const bus = createModbusRtuBus({ path: line.path, baudRate: line.baudRate, parity: line.parity, stopBits: line.stopBits, logger, clock, ...(overTcp ? { openPort: openTcpRtuPort() } : {}) });
     buses.set(lineKey(line), { bus, line });
     return bus;
   };
@@ -65,7 +75,8 @@ export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): 
       switch (plan.kind) {
         case 'modbus-poll': {
           const p: ModbusPollPlan = { ...plan, pollIntervalMs: device.pollIntervalMs ?? plan.pollIntervalMs, timeoutMs: device.timeoutMs ?? plan.timeoutMs };
-          if (c.serial) return { connector: rtuBus(device, c.serial).connector({ deviceId: device.id, unitId: c.unitId, plan: p, sink: sink as Sink<ModbusFrame> }) };
+          const line: SerialLine | undefined = c.serial ?? (address?.rtu ? { path: `tcp://${address.host}:${address.port}`, baudRate: 19200, dataBits: 8, parity: 'even', stopBits: 1 } : undefined);
+          if (line) return { connector: rtuBus(device, line).connector({ deviceId: device.id, unitId: c.unitId, plan: p, sink: sink as Sink<ModbusFrame> }) };
           if (!address) throw bad(device, adapter, 'needs host and port, a simulator, or a serial line');
           return { connector: createModbusTcpConnector({ deviceId: device.id, host: address.host, port: address.port, unitId: c.unitId, plan: p, sink: sink as Sink<ModbusFrame>, logger, clock }) };
         }

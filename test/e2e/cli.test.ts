@@ -92,3 +92,33 @@ describe('borderlink CLI', () => {
     expect(u.stderr).toContain('unknown command');
   });
 });
+
+describe('borderlink inspect', () => {
+  const fixture = (...p: string[]): string => path.join(ROOT, 'test', 'fixtures', ...p);
+
+  it('prints the events of an N42 document and exits 0', async () => {
+    const r = await runCli(['inspect', fixture('n42', 'portal-2012-dual-alarm.n42')]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { adapter: { id: string }; events: Array<{ eventType: string; outcome?: { state: string; categories?: string[] } }> };
+    expect(out.adapter.id).toBe('n42-document');
+    const result = out.events.find((e) => e.eventType === 'result');
+    expect(result?.outcome?.state).toBe('alarm');
+    expect(result?.outcome?.categories).toEqual(expect.arrayContaining(['gamma', 'neutron']));
+  });
+
+  it('reads a line-protocol capture', async () => {
+    const r = await runCli(['inspect', fixture('line-protocol', 'dual-alarm.log')]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { adapter: { id: string }; events: Array<{ eventType: string }> };
+    expect(out.adapter.id).toBe('rpm-line-protocol');
+    expect(out.events.some((e) => e.eventType === 'result')).toBe(true);
+  });
+
+  it('exits 1 with the reason when a file does not decode', async () => {
+    for (const f of [fixture('n42', 'doctype-billion-laughs.n42'), fixture('n42', 'not-n42.xml'), fixture('line-protocol', 'malformed.log')]) {
+      const r = await runCli(['inspect', f]);
+      expect(r.code, f).toBe(1);
+      expect(r.stderr).toMatch(/error: .*BL_ERR_(N42|LINE)_[A-Z_]+/);
+    }
+  });
+});

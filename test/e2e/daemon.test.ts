@@ -119,7 +119,7 @@ describe('daemon end to end', () => {
     }
   });
 
-  it('runs the embedded default (config/default.yaml): embedded broker, REST, four simulated lanes', { timeout: 60_000 }, async () => {
+  it('runs the embedded default (config/default.yaml): embedded broker, REST, six simulated lanes', { timeout: 60_000 }, async () => {
     const { daemon, rest, mqttUrl } = await startGatewayDaemon(path.join(ROOT, 'config', 'default.yaml'), {
       BORDERLINK_HTTP_PORT: '0',
       BORDERLINK_MQTT_EMBEDDED_PORT: '0',
@@ -127,9 +127,10 @@ describe('daemon end to end', () => {
     });
     const sub = await recordMqtt(mqttUrl);
     try {
-      // Modbus TCP (lanes 1, 2), the line protocol over TCP (lane 3), N42 files in a watched folder (lane 4)
-      const lanes = ['rpm-lane1', 'rpm-lane2', 'rpm-lane3', 'n42-lane4'];
-      await sub.waitFor(() => lanes.every((d) => sub.events().some((e) => e.source.device.id === d && e.eventType === 'result')), 'results from all four lanes', 25_000);
+      // Modbus TCP (lanes 1, 2), the line protocol over TCP (lane 3), N42 files in a watched folder (lane 4),
+      // Modbus RTU units 1 and 2 on one line carried over TCP (lanes 5, 6)
+      const lanes = ['rpm-lane1', 'rpm-lane2', 'rpm-lane3', 'n42-lane4', 'rpm-lane5', 'rpm-lane6'];
+      await sub.waitFor(() => lanes.every((d) => sub.events().some((e) => e.source.device.id === d && e.eventType === 'result')), 'results from all six lanes', 25_000);
       for (const e of sub.events()) expectValid(e);
       const { body } = await getJson<{ items: DetectionEvent[] }>(`${rest}/v1/events?eventType=result&limit=500`);
       for (const d of lanes) expect(body.items.some((e) => e.source.device.id === d), `REST has results of ${d}`).toBe(true);
