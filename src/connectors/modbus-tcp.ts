@@ -29,6 +29,7 @@ import {
   classifyReply, exceptionErrorCode, isBitTable, MAX_BITS_PER_READ, MAX_REGISTERS_PER_READ, type ReadOutcome,
 } from './modbus-reply.js';
 import { nextPollAt } from './poll-cadence.js';
+import { createLinkStatusReporter } from './link-status.js';
 import type { Connector, LinkStatus, Sink } from './types.js';
 
 /** modbus-serial is CommonJS; its typings expose the client class as the module's `default`. */
@@ -125,21 +126,9 @@ export function createModbusTcpConnector(opts: ModbusTcpConnectorOptions): Conne
   let session: Session | null = null;
   /** wakes what the loop waits on (a connect or a sleep); reads are settled through the session */
   let interrupt: (() => void) | null = null;
-  let lastStatus: LinkStatus | null = null;
 
-  /** Reports a status if its state or code differs from the last one; true when it did. */
-  function report(status: LinkStatus): boolean {
-    if (stopped) return false;
-    if (lastStatus !== null && lastStatus.state === status.state && lastStatus.code === status.code) return false;
-    lastStatus = status;
-    log.info({ state: status.state, code: status.code, detail: status.detail }, 'device link status changed');
-    try {
-      sink.status(status);
-    } catch (e) {
-      log.error({ err: describeError(e) }, 'sink.status threw');
-    }
-    return true;
-  }
+  const status = createLinkStatusReporter(sink, log);
+  const report = (st: LinkStatus): boolean => (stopped ? false : status.report(st));
 
   /** `loud`: warn only when the failure is new; a repeat (every poll) is counted by quarantine, not logged. */
   async function rejectInput(raw: Buffer, code: ErrorCode, message: string, loud: boolean): Promise<void> {

@@ -21,6 +21,7 @@ import { BorderlinkError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { createStreamPump, type FlowControl } from './stream-pump.js';
+import { createLinkStatusReporter } from './link-status.js';
 import type { Connector, LinkStatus, Sink } from './types.js';
 
 export interface StreamLinkHandlers {
@@ -119,24 +120,12 @@ export function createStreamConnector(opts: StreamConnectorOptions): Connector {
   let abortOpen: AbortController | null = null;
   /** wakes the backoff sleep */
   let interrupt: (() => void) | null = null;
-  let lastStatus: LinkStatus | null = null;
 
-  /** Reports a status if its state or code differs from the last one; true when it did. */
-  function report(status: LinkStatus): boolean {
-    if (stopped) return false;
-    if (lastStatus !== null && lastStatus.state === status.state && lastStatus.code === status.code) return false;
-    lastStatus = status;
-    log.info({ state: status.state, code: status.code, detail: status.detail }, 'device link status changed');
-    try {
-      sink.status(status);
-    } catch (e) {
-      log.error({ err: describeError(e) }, 'sink.status threw');
-    }
-    return true;
-  }
+  const status = createLinkStatusReporter(sink, log);
+  const report = (st: LinkStatus): boolean => (stopped ? false : status.report(st));
 
   const silentAfterIdle = (): boolean =>
-    lastStatus !== null && lastStatus.state === 'degraded' && lastStatus.code === 'BL_ERR_DEVICE_UNRESPONSIVE';
+    status.last()?.state === 'degraded' && status.last()?.code === 'BL_ERR_DEVICE_UNRESPONSIVE';
 
   function sleep(ms: number): Promise<void> {
     if (stopped) return Promise.resolve();
@@ -186,7 +175,7 @@ export function createStreamConnector(opts: StreamConnectorOptions): Connector {
           sawData = true;
           backoff.reset();
         }
-        if (lastStatus === null || lastStatus.state !== 'online') report({ state: 'online', detail: 'receiving' });
+        if (status.last()?.state !== 'online') report({ state: 'online', detail: 'receiving' });
         pump.write(chunk);
       },
       lost: (reason) => finish({ kind: 'lost', reason }),
