@@ -153,6 +153,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         const adapter = adapters.get(d.adapter) as AnyAdapter;
         const identity: DeviceIdentity = { id: d.id, siteId: config.gateway.siteId };
         if (d.laneId) identity.laneId = d.laneId;
+        if (d.deviceClass) identity.deviceClass = d.deviceClass;
+        if (d.technique) identity.technique = d.technique;
         for (const k of ['vendor', 'model', 'serial', 'firmware'] as const) if (d[k]) identity[k] = d[k];
         const sink = pl.forDevice(identity, adapter, d.options);
         const c = d.connection;

@@ -82,6 +82,9 @@ export interface DecodeFailure {
 export interface DeviceIdentity {
   id: string;
   siteId: string;
+  /** configured overrides of the adapter's class and technique */
+  deviceClass?: DeviceClass;
+  technique?: string;
   laneId?: string;
   vendor?: string;
   model?: string;

@@ -224,6 +224,8 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
       return {
         id: d.id as string,
         adapter: d.adapter as string,
+        deviceClass: d.deviceClass as GatewayConfig['devices'][number]['deviceClass'],
+        technique: d.technique as string | undefined,
         enabled: (d.enabled as boolean | undefined) ?? true,
         laneId: d.laneId as string | undefined,
         vendor: d.vendor as string | undefined,

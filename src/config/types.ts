@@ -1,5 +1,6 @@
 /** The configuration after validation, defaults, environment overlay and secret resolution. Frozen. */
 import type { LevelWithSilent } from 'pino';
+import type { DeviceClass } from '../schema/detection-event.js';
 
 export interface GatewaySection {
   id: string;
@@ -87,6 +88,9 @@ export interface DeviceConnection {
 export interface DeviceConfig {
   id: string;
   adapter: string;
+  /** overrides the adapter's class and technique for this device */
+  deviceClass?: DeviceClass;
+  technique?: string;
   enabled: boolean;
   laneId?: string;
   vendor?: string;

@@ -19,8 +19,8 @@ export function buildEnvelope(args: {
   const { draft, device, adapter } = args;
   const reported = draft.source?.device ?? {};
   const pick = (k: 'vendor' | 'model' | 'serial' | 'firmware'): string | undefined => device[k] ?? reported[k] ?? (k === 'vendor' || k === 'model' ? adapter[k] : undefined);
-  const technique = reported.technique ?? adapter.technique;
-  const deviceRef: DeviceRef = { id: device.id, class: adapter.deviceClass };
+  const technique = device.technique ?? reported.technique ?? adapter.technique;
+  const deviceRef: DeviceRef = { id: device.id, class: device.deviceClass ?? adapter.deviceClass };
   if (technique) deviceRef.technique = technique;
   for (const k of ['vendor', 'model', 'serial', 'firmware'] as const) {
     const v = pick(k);
