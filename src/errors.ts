@@ -70,6 +70,10 @@ export const ERROR_CODES = {
   BL_ERR_INGEST_MEDIA_TYPE: { kind: 'input', summary: "A document's media type (HTTP Content-Type) or file extension is not one its adapter accepts." },
   BL_ERR_FOLDER_UNREADABLE: { kind: 'transient', summary: 'A watched folder could not be read or its layout created (missing, unmounted, no permission).' },
   BL_ERR_FOLDER_NOT_A_FILE: { kind: 'input', summary: 'An entry in a watched folder is not a regular file (symlink, device, socket); moved to failed/ unread.' },
+  BL_ERR_JCAMP_TOO_LARGE: { kind: 'input', summary: 'A JCAMP-DX document is larger than its byte limit, or its data expand to more points than the point limit; refused.' },
+  BL_ERR_JCAMP_INVALID: { kind: 'input', summary: 'A JCAMP-DX document is malformed (no ##TITLE, missing ##END, bad character or number, empty or truncated data, NPOINTS/FIRSTX/LASTX/DELTAX disagreeing with the data).' },
+  BL_ERR_JCAMP_UNSUPPORTED: { kind: 'input', summary: 'A JCAMP-DX document uses a form this reader refuses rather than misreads (NTUPLES nD/NMR/MS data, RADATA, other variable lists, ? ordinates).' },
+  BL_ERR_JCAMP_YCHECK: { kind: 'input', summary: 'A JCAMP-DX DIF line failed its Y-value check: the first ordinate of a line does not repeat the last ordinate of the line before.' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

@@ -10,7 +10,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type {
-  DeviceClass, DetectionEvent, JsonValue,
+  ArtifactKind, DeviceClass, DetectionEvent, JsonValue,
 } from '../schema/detection-event.js';
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
@@ -101,6 +101,33 @@ export interface ArtifactRef {
   uri: string;
 }
 
+/** A spectrum handed to the gateway's identification: x ascending or descending, same length as y. */
+export interface SpectrumInput {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  xUnits?: string;
+  yUnits?: string;
+}
+
+export interface IdentificationHit {
+  entryId: string;
+  name: string;
+  cas?: string;
+  category: 'narcotic' | 'explosive' | 'precursor' | 'chemical' | 'environmental' | 'benign' | 'other';
+  /** correlation hit quality index, r² × 100 */
+  hqi: number;
+}
+
+/** The gateway's vendor-neutral identification of one spectrum against the shared reference library. */
+export interface GatewayIdentification {
+  library: { name: string; version: string };
+  verdict: 'match' | 'no-match' | 'low-signal';
+  /** ranked, best first */
+  hits: IdentificationHit[];
+  /** a two-component explanation, when it beats the best single hit clearly */
+  mixture?: { hqi: number; components: Array<Omit<IdentificationHit, 'hqi'> & { fraction: number }> };
+}
+
 export interface CodecContext<O> {
   device: DeviceIdentity;
   options: O;
@@ -111,6 +138,11 @@ export interface CodecContext<O> {
    * decode, so a pure codec can reference the raw document in the events it makes.
    */
   artifact?: ArtifactRef;
+  /**
+   * The gateway's own identification against the configured reference library (absent when no
+   * library is configured). Deterministic for a given library, so codecs that call it stay pure.
+   */
+  identify?: (spectrum: SpectrumInput) => GatewayIdentification;
 }
 
 /**
@@ -124,7 +156,20 @@ export type EventDraft = Omit<DetectionEvent, 'eventId' | 'schemaVersion' | 'rec
     algorithm?: DetectionEvent['source']['algorithm'];
     operatorId?: string;
   };
+  /**
+   * Bulk data the event carries (an embedded JCAMP-DX spectrum, an image): the pipeline stores
+   * each as a content-addressed artifact and appends its reference to `artifacts`. A codec stays
+   * pure: it hands over bytes, never writes them. An attachment that cannot be stored sends the
+   * frame to quarantine rather than publishing an event with a dangling reference.
+   */
+  attachments?: Attachment[];
 };
+
+export interface Attachment {
+  kind: ArtifactKind;
+  mediaType: string;
+  data: Buffer;
+}
 
 export interface ModbusRead {
   table: ModbusTable;

@@ -3,7 +3,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { Frame } from '../adapter/types.js';
-import type { DeviceState } from '../schema/detection-event.js';
+import type { DeviceState, JsonValue } from '../schema/detection-event.js';
 
 export interface LinkStatus {
   state: Extract<DeviceState, 'online' | 'offline' | 'degraded'>;
@@ -40,6 +40,12 @@ export interface Sink<F extends Frame = Frame> {
   status(status: LinkStatus): void;
   /** Input that failed below the codec: quarantined with its raw bytes. Resolves once durable. */
   reject(input: RejectedInput): Promise<void>;
+  /**
+   * The device's adapter state as last committed with its events (loaded from the outbox at start).
+   * Connectors that resume from a cursor (HTTP polling) read it here, so the cursor advances
+   * only with durable events.
+   */
+  committedState?(): JsonValue;
 }
 
 export interface Connector {

@@ -32,6 +32,8 @@ export interface PipelineDeps {
   onDurable: (rows: readonly OutboxRow[]) => void;
   /** where document frames are kept before decode (required for document adapters) */
   artifacts?: ArtifactStore;
+  /** the gateway's identification against the reference library, handed to codecs (spectrometers) */
+  identify?: CodecContext<unknown>['identify'];
 }
 
 export interface DevicePipeline extends Sink<Frame> {
@@ -114,6 +116,24 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     }
   };
 
+  /** Stores a draft's attachments as artifacts and swaps them for references. */
+  const storeAttachments = async (draft: EventDraft): Promise<EventDraft | DecodeFailure> => {
+    const { attachments, ...rest } = draft;
+    if (!attachments || attachments.length === 0) return rest;
+    if (!deps.artifacts) return { code: 'BL_ERR_ARTIFACT_WRITE', message: 'the event carries attachments but no artifact store is configured' };
+    const refs = [...(rest.artifacts ?? [])];
+    for (const a of attachments) {
+      try {
+        const r = await deps.artifacts.put(a.data, a.mediaType);
+        if (!refs.some((x) => x.sha256 === r.sha256)) refs.push({ kind: a.kind, mediaType: r.mediaType, uri: r.uri, sha256: r.sha256, bytes: r.bytes });
+      } catch (e) {
+        const d = describeError(e);
+        return { code: d.code === 'BL_ERR_ARTIFACT_TOO_LARGE' ? 'BL_ERR_ARTIFACT_TOO_LARGE' : 'BL_ERR_ARTIFACT_WRITE', message: d.message };
+      }
+    }
+    return { ...rest, artifacts: refs };
+  };
+
   const processFrame = async (frame: Frame): Promise<PushOutcome> => {
     metrics.framesReceived.inc({ device: device.id });
     const raw = frameBytes(frame);
@@ -122,6 +142,7 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     let next = state;
     const stored = await storeDocument(frame);
     const ctx: CodecContext<unknown> = { device, options, now: frame.receivedAt };
+    if (deps.identify) ctx.identify = deps.identify;
     if (stored && 'sha256' in stored) ctx.artifact = stored;
     const decoded = stored && 'code' in stored ? { ok: false as const, error: stored } : guard(() => adapter.decode(frame, ctx));
     if (!decoded.ok) {
@@ -133,8 +154,19 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
           quarantine.push(quarantineRecord(raw, n.error, frame.receivedAt));
           continue;
         }
+        const drafts: EventDraft[] = [];
+        let attachFailure: DecodeFailure | undefined;
+        for (const d of n.value.drafts) {
+          const stored = await storeAttachments(d);
+          if ('code' in stored) { attachFailure = stored; break; }
+          drafts.push(stored);
+        }
+        if (attachFailure) {
+          quarantine.push(quarantineRecord(raw, attachFailure, frame.receivedAt));
+          continue;
+        }
         next = n.value.state;
-        for (const draft of n.value.drafts) {
+        for (const draft of drafts) {
           const event = envelope(draft, frame.receivedAt);
           const errors = validate(event);
           if (errors.length > 0) {
@@ -210,6 +242,7 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
       void enqueue(() => processStatus(s));
     },
     drain: () => chain,
+    committedState: () => state,
   };
 }
 

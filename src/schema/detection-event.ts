@@ -4,7 +4,8 @@
  * Times are RFC 3339 UTC strings with milliseconds ("2026-11-23T10:15:30.123Z").
  */
 
-export const SCHEMA_VERSION = '1.0';
+/** 1.1 added Finding.origin and Finding.reference and the environmental and benign categories. */
+export const SCHEMA_VERSION = '1.1';
 
 export type DeviceClass = 'radiation-portal-monitor' | 'spectrometer' | 'xray-scanner';
 export const DEVICE_CLASSES: readonly DeviceClass[] = ['radiation-portal-monitor', 'spectrometer', 'xray-scanner'];
@@ -17,7 +18,7 @@ export type OutcomeState = 'clear' | 'alarm' | 'indeterminate' | 'aborted';
 export const OUTCOME_STATES: readonly OutcomeState[] = ['clear', 'alarm', 'indeterminate', 'aborted'];
 export type Category =
   | 'gamma' | 'neutron' | 'isotope' | 'narcotic' | 'explosive' | 'precursor' | 'chemical'
-  | 'contraband' | 'weapon' | 'anomaly' | 'other';
+  | 'contraband' | 'weapon' | 'anomaly' | 'other' | 'environmental' | 'benign';
 export type DecisionBy = 'machine' | 'operator' | 'aggregate';
 export type ConveyanceType =
   | 'container' | 'truck' | 'trailer' | 'car' | 'bus' | 'wagon' | 'uld' | 'parcel' | 'bag' | 'person';
@@ -105,6 +106,10 @@ export interface Finding {
   activity?: { value: number; uncertainty?: number; unit: string };
   detectors?: string[];
   region?: Region;
+  /** since 1.1: 'device' (absent means device) or 'gateway' (the gateway's own identification) */
+  origin?: 'device' | 'gateway';
+  /** since 1.1: the reference-library entry a substance finding matched */
+  reference?: { library: string; version?: string; entryId: string };
 }
 
 export interface Measurement {
