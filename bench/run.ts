@@ -3,6 +3,7 @@
  * read the figures as indicative and compare runs on the same machine only.
  */
 import os from 'node:os';
+import { benchJcamp } from './jcamp.bench.js';
 import { benchModbusServer } from './modbus-server.bench.js';
 import { benchOutbox } from './outbox.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
@@ -29,6 +30,11 @@ async function main(): Promise<void> {
     const r = await benchModbusServer();
     console.log('\n== lean Modbus TCP simulator server ==');
     console.log(`${r.requestsPerSecond} req/s pipelined (${r.clients} clients x depth ${r.pipelineDepth}); ${r.lockstepRequestsPerSecond} req/s one request at a time`);
+  }
+  if (want('jcamp')) {
+    const r = benchJcamp();
+    console.log(`\n== JCAMP-DX reader, ${r.points} points ==`);
+    for (const f of r.forms) console.log(`${f.form}: ${f.bytes} bytes, first parse ${f.coldMs} ms, median ${f.medianMs} ms`);
   }
 }
 

@@ -14,6 +14,8 @@ import { createLogger } from './log.js';
 import { packageRoot } from './package-root.js';
 import { GATEWAY_VERSION } from './version.js';
 import { inspectFile } from './inspect.js';
+import { inspectJcampFile, looksLikeJcamp } from './jcamp-inspect.js';
+import { readFileSync, statSync } from 'node:fs';
 import { runSimulatorCommand } from '../simulators/cli.js';
 
 export interface CliIo {
@@ -36,7 +38,9 @@ Commands:
   validate-config FILE         check a configuration file and list every problem
   simulate <kind> [options]    run a device simulator alone
   inspect FILE [--adapter ID]  print the events the gateway makes of a file (N42 document,
-                               line-protocol capture), without publishing anything
+                               line-protocol capture), or what it reads from a JCAMP-DX
+                               spectrum, without publishing anything
+  identify FILE [--library D]  rank a spectrum (JCAMP-DX) against the reference library
   version                      print the version
 
 Run 'borderlink <command> --help' for a command's options.
@@ -60,15 +64,20 @@ const VALIDATE_HELP = `Usage: borderlink validate-config FILE
 Checks FILE against the configuration schema and the installed adapters. Prints "ok" and
 exits 0, or prints every problem (its path and line in the file) and exits 2.`;
 
-const INSPECT_HELP = `Usage: borderlink inspect FILE [--adapter ID] [--device ID] [--site SITE]
+const INSPECT_HELP = `Usage: borderlink inspect FILE [--adapter ID] [--device ID] [--site SITE] [--full]
 
 Decodes FILE with an adapter (picked from the content when --adapter is not given: XML is read as
 ANSI N42.42, tagged CSV lines as the portal line protocol) and prints, as JSON, the events the
 gateway would publish, plus every input it would quarantine, with its code. Nothing is stored or
 published. Exit code 0 when everything decodes, 1 with the reasons when something does not.
 
+A JCAMP-DX file (first line a ## label) is read as a spectrum instead: per block the title, data
+type, x and y units, number of points, first and last x, min and max y, private labels and the
+reader's warnings; --full adds the y values.
+
 Options:
   -a, --adapter ID   adapter id (see adapters/)
+  -f, --full         JCAMP-DX: print every y value
   -d, --device ID    device id stamped on the events (default: inspect)
   -s, --site SITE    site id stamped on the events (default: XXXXX)
   -h, --help         this text`;
@@ -79,7 +88,7 @@ async function inspectCommand(args: string[], io: CliIo): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { adapter: { type: 'string', short: 'a' }, device: { type: 'string', short: 'd' }, site: { type: 'string', short: 's' }, help: { type: 'boolean', short: 'h' } },
+      options: { adapter: { type: 'string', short: 'a' }, device: { type: 'string', short: 'd' }, site: { type: 'string', short: 's' }, full: { type: 'boolean', short: 'f' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     return usage(io, describeError(e).message, INSPECT_HELP);
@@ -90,6 +99,20 @@ async function inspectCommand(args: string[], io: CliIo): Promise<number> {
   }
   const file = parsed.positionals[0];
   if (!file || parsed.positionals.length > 1) return usage(io, 'inspect takes exactly one FILE', INSPECT_HELP);
+  if (!parsed.values.adapter && isJcampFile(file)) {
+    try {
+      const r = inspectJcampFile(file, { full: parsed.values.full === true });
+      io.out(JSON.stringify(r, null, 2));
+      if (!r.ok) {
+        io.err(`error: ${r.code}: ${r.message}`);
+        return 1;
+      }
+      return 0;
+    } catch (e) {
+      io.err(`error: ${describeError(e).message}`);
+      return 1;
+    }
+  }
   const adapters = await loadAdaptersOrReport(io);
   if (!adapters) return 2;
   try {
@@ -104,6 +127,16 @@ async function inspectCommand(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     io.err(`error: ${describeError(e).message}`);
     return 1;
+  }
+}
+
+/** A readable file whose content starts with a JCAMP-DX label; unreadable files go the N42/stream way and get its error. */
+function isJcampFile(file: string): boolean {
+  try {
+    if (statSync(file).size > 64 * 1024 * 1024) return false;
+    return looksLikeJcamp(readFileSync(file));
+  } catch {
+    return false;
   }
 }
 

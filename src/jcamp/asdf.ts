@@ -11,7 +11,7 @@
  * It is written as a character-code loop over each line (no regular expression, no per-token
  * string) because a 100k-point spectrum must decode in a few milliseconds.
  */
-import { stripComment } from './labels.js';
+import { clip, stripComment } from './labels.js';
 import { invalid, tooLarge, unsupported, yCheckFailed, type JcampEncoding, ENCODING_ORDER } from './types.js';
 
 const ABS = 1;
@@ -103,24 +103,25 @@ class LineScanner {
     throw invalid(this.line, `column ${this.pos + 1}: character ${describeChar(c)} is not part of a JCAMP-DX number`);
   }
 
-  /** An AFFN or PAC number at pos: [+-] digits [. digits] [E(+|-)digits]. */
+  /** An AFFN or PAC number at pos: [+-] digits [. digits] [E(+|-)digits]. (Kept on locals: this is the hot loop.) */
   private affn(): number {
     const t = this.text;
     const n = t.length;
     const start = this.pos;
+    let p = start;
     let neg = false;
-    let c = t.charCodeAt(this.pos);
+    let c = t.charCodeAt(p);
     if (c === 43 || c === 45) {
       neg = c === 45;
-      this.pos++;
+      p++;
     }
     let mant = 0;
     let digits = 0;
     let frac = 0;
     let dot = false;
-    while (this.pos < n) {
-      c = t.charCodeAt(this.pos);
-      if (isDigit(c)) {
+    while (p < n) {
+      c = t.charCodeAt(p);
+      if (c >= 48 && c <= 57) {
         mant = mant * 10 + (c - 48);
         digits++;
         if (dot) frac++;
@@ -129,17 +130,19 @@ class LineScanner {
       } else {
         break;
       }
-      this.pos++;
+      p++;
     }
-    if (digits === 0) throw invalid(this.line, `column ${start + 1}: "${t.slice(start, this.pos + 1)}" is not a number`);
+    this.pos = p;
+    if (digits === 0) throw invalid(this.line, `column ${start + 1}: "${t.slice(start, p + 1)}" is not a number`);
     let exact = digits <= 15;
     // AFFN 5.3: E is an exponent only when followed at once by a sign and digits; otherwise it is
     // the SQZ digit +5 starting the next number.
-    if (this.pos + 2 < n && (c === 69 || c === 101)) {
-      const s = t.charCodeAt(this.pos + 1);
-      if ((s === 43 || s === 45) && isDigit(t.charCodeAt(this.pos + 2))) {
-        this.pos += 2;
-        while (this.pos < n && isDigit(t.charCodeAt(this.pos))) this.pos++;
+    if (p + 2 < n && (c === 69 || c === 101)) {
+      const s = t.charCodeAt(p + 1);
+      if ((s === 43 || s === 45) && isDigit(t.charCodeAt(p + 2))) {
+        p += 2;
+        while (p < n && isDigit(t.charCodeAt(p))) p++;
+        this.pos = p;
         exact = false;
       }
     }
@@ -148,7 +151,12 @@ class LineScanner {
       const v = frac === 0 ? mant : mant / (POW10[frac] as number);
       return neg ? -v : v;
     }
-    return Number(t.slice(start, this.pos));
+    return this.finite(Number(t.slice(start, p)), start);
+  }
+
+  private finite(v: number, start: number): number {
+    if (!Number.isFinite(v)) throw invalid(this.line, `column ${start + 1}: "${clip(this.text.slice(start, this.pos), 30)}" is out of the range of a double`);
+    return v;
   }
 
   /** The digits after a SQZ, DIF or DUP letter whose digit (with sign) is `d`. */
@@ -156,13 +164,14 @@ class LineScanner {
     const t = this.text;
     const n = t.length;
     const start = this.pos;
-    let mant = Math.abs(d);
+    let p = start;
+    let mant = d < 0 ? -d : d;
     let digits = 1;
     let frac = 0;
     let dot = false;
-    while (this.pos < n) {
-      const c = t.charCodeAt(this.pos);
-      if (isDigit(c)) {
+    while (p < n) {
+      const c = t.charCodeAt(p);
+      if (c >= 48 && c <= 57) {
         mant = mant * 10 + (c - 48);
         digits++;
         if (dot) frac++;
@@ -171,12 +180,13 @@ class LineScanner {
       } else {
         break;
       }
-      this.pos++;
+      p++;
     }
+    this.pos = p;
     this.noStrayDot(start - 1);
     let v: number;
     if (digits <= 15) v = frac === 0 ? mant : mant / (POW10[frac] as number);
-    else v = Number(`${Math.abs(d)}${t.slice(start, this.pos)}`);
+    else v = this.finite(Number(`${d < 0 ? -d : d}${t.slice(start, p)}`), start - 1);
     return d < 0 ? -v : v;
   }
 
@@ -200,7 +210,7 @@ export class PointBuffer {
   line = 0;
 
   constructor(sizeHint: number, private readonly budget: number) {
-    this.buf = new Float64Array(Math.max(16, Math.min(sizeHint, budget)));
+    this.buf = new Float64Array(Math.max(0, Math.min(Math.max(16, sizeHint), budget)));
   }
 
   push(v: number): void {
@@ -214,7 +224,7 @@ export class PointBuffer {
 
   private grow(): void {
     if (this.length >= this.budget) throw tooLarge(this.line, `the data hold more than ${this.budget} points (the point limit left for this block)`);
-    const next = new Float64Array(Math.min(this.budget, this.buf.length * 2));
+    const next = new Float64Array(Math.min(this.budget, Math.max(16, this.buf.length * 2)));
     next.set(this.buf);
     this.buf = next;
   }

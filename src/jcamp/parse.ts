@@ -103,6 +103,14 @@ function read(input: string | Buffer, opts: JcampParseOptions): JcampDocument {
       continue;
     }
 
+    if (t.trimEnd() === '##') {
+      // a bare "##", as left by "##$$ remark" once the comment is cut: a comment record
+      if (top !== undefined) {
+        flush(top, i);
+        top.pending = { kind: 'comment' };
+      }
+      continue;
+    }
     const eq = t.indexOf('=');
     if (eq < 0) throw invalid(lineNo, `"${clip(t, 40)}" starts with ## but has no "=": not a labelled data record`);
     const name = t.slice(2, eq).trim();

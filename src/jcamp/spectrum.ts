@@ -102,6 +102,7 @@ export function buildSpectrum(b: RawBlock, budget: number): JcampSpectrum {
     }
     const dataLastX = d.lastLineX * xFactor + (n - 1 - d.lastLineXIndex) * step;
     if (n > 1) checkX(b, dataLastX, lastX, step, tol, d.lastLine, 'the last data line ends at', headerLastX === undefined ? `the X computed from ${stepSource}` : '##LASTX');
+    else if (headerLastX !== undefined) checkX(b, x0, headerLastX, 0, tol, d.lastLine, 'the only point is at', '##LASTX');
     if (headerDeltaX !== undefined && n > 1 && stepSource !== '##DELTAX') {
       if (Math.abs(headerDeltaX - step) > 0.01 * Math.abs(step) + 1e-12) {
         throw invalid(b.labelLines['DELTAX'], `##DELTAX=${b.labels['DELTAX']} disagrees with the spacing ${fmt(step)} given by ${stepSource} and the ${n} points`);
@@ -120,12 +121,18 @@ export function buildSpectrum(b: RawBlock, budget: number): JcampSpectrum {
     const last = x[n - 1] as number;
     const spacing = n > 1 ? Math.abs(last - first) / (n - 1) : 0;
     const tol = Math.max(0.5 * spacing, 1e-9 * Math.max(1, Math.abs(first), Math.abs(last)));
-    if (headerFirstX !== undefined) checkX(b, first, headerFirstX, spacing, tol, d.firstLine, 'the first pair has X =', '##FIRSTX');
-    if (headerLastX !== undefined) checkX(b, last, headerLastX, spacing, tol, d.lastLine, 'the last pair has X =', '##LASTX');
+    if (headerFirstX !== undefined) checkX(b, first, headerFirstX, spacing, tol, d.firstLine, 'the first pair has', '##FIRSTX');
+    if (headerLastX !== undefined) checkX(b, last, headerLastX, spacing, tol, d.lastLine, 'the last pair has', '##LASTX');
   }
 
-  const labels = b.labels;
   const n = x.length;
+  // DIF sums and factors can overflow even when every written number is in range
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(x[i] as number) || !Number.isFinite(y[i] as number)) {
+      throw invalid(table.line, `point ${i} of the ##${table.label} table is out of the range of a double once DIF sums and factors are applied`);
+    }
+  }
+  const labels = b.labels;
   const observed = observedAt(labels);
   const s: JcampSpectrum = {
     title: labels['TITLE'] ?? '',

@@ -20,7 +20,7 @@ export interface JcampWriteInput {
   dataType: string;
   xUnits: string;
   yUnits: string;
-  /** abscissa of the first and the last point */
+  /** abscissa of the first and the last point (a single point sits at x0) */
   x0: number;
   x1: number;
   y: ArrayLike<number>;
@@ -58,7 +58,9 @@ export function writeJcamp(s: JcampWriteInput): string {
   const x0 = finite('x0', s.x0);
   const x1 = finite('x1', s.x1);
   const step = n > 1 ? (x1 - x0) / (n - 1) : 0;
-  const xAt = (i: number): string => String(i === n - 1 ? x1 : x0 + i * step);
+  // with one point there is one abscissa: x0 (x1 is not used)
+  const xLast = n > 1 ? x1 : x0;
+  const xAt = (i: number): string => String(i === n - 1 ? xLast : x0 + i * step);
   const form = s.form ?? 'AFFN';
 
   const head: string[] = [];
@@ -100,7 +102,7 @@ export function writeJcamp(s: JcampWriteInput): string {
   record('XFACTOR', 1);
   record('YFACTOR', yFactor);
   record('FIRSTX', x0);
-  record('LASTX', x1);
+  record('LASTX', xLast);
   if (n > 1) record('DELTAX', step);
   record('NPOINTS', n);
   record('FIRSTY', y[0] as number);
