@@ -69,6 +69,11 @@ export interface MosquittoOptions {
   /** called with the broker's temp dir before it starts (write certificates, password files) */
   prepare?: (dir: string) => void;
   scheme?: 'mqtt' | 'mqtts';
+  /**
+   * Queue limits as Mosquitto ships them (max_queued_messages 1000 by default) instead of the
+   * production settings: for tests that show what a dropping broker does to a slow subscriber.
+   */
+  maxQueuedMessages?: number;
 }
 
 export async function startMosquitto(bin: string, opts: MosquittoOptions = {}): Promise<TestBroker> {
@@ -82,7 +87,7 @@ export async function startMosquitto(bin: string, opts: MosquittoOptions = {}): 
       ...(opts.listener ? opts.listener(port, dir) : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
       // What production needs too (docs): never drop QoS 1 messages queued for a slow or
       // offline persistent subscriber, keep sessions across broker restarts.
-      'max_queued_messages 0',
+      `max_queued_messages ${opts.maxQueuedMessages ?? 0}`,
       'max_inflight_messages 0',
       `persistence ${opts.persistence === true ? 'true' : 'false'}`,
       `persistence_location ${dir}/`,
