@@ -44,7 +44,9 @@ function fakeTarget(deviceId: string): FakeTarget {
 
 async function server(ingest: ReadonlyMap<string, IngestTarget>, apiKeys: string[] = []): Promise<{ app: FastifyInstance; close(): Promise<void> }> {
   const artifactsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bl-ingest-'));
-  const app = await createHttpServer({
+  let app: FastifyInstance;
+  try {
+    app = await createHttpServer({
     store: createMemoryStore([]),
     live: createLiveEvents(),
     metrics: new Registry(),
@@ -54,7 +56,12 @@ async function server(ingest: ReadonlyMap<string, IngestTarget>, apiKeys: string
     logger: silentLogger(),
     version: '0.1.0-test',
     ingest,
-  });
+    });
+  } catch (e) {
+    // a refused configuration must not leave its temp dir behind
+    fs.rmSync(artifactsDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     app,
     async close() {
