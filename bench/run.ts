@@ -3,6 +3,7 @@
  * read the figures as indicative and compare runs on the same machine only.
  */
 import os from 'node:os';
+import { accuracyTable, benchIdentify, formatAccuracy, loadSeedLibrary } from './identify.bench.js';
 import { benchJcamp } from './jcamp.bench.js';
 import { benchModbusServer } from './modbus-server.bench.js';
 import { benchOutbox } from './outbox.bench.js';
@@ -30,6 +31,14 @@ async function main(): Promise<void> {
     const r = await benchModbusServer();
     console.log('\n== lean Modbus TCP simulator server ==');
     console.log(`${r.requestsPerSecond} req/s pipelined (${r.clients} clients x depth ${r.pipelineDepth}); ${r.lockstepRequestsPerSecond} req/s one request at a time`);
+  }
+  if (want('identify')) {
+    const r = benchIdentify();
+    console.log(`\n== identification: one spectrum against a ${r.entries}-entry library (${r.points} points on the common axis) ==`);
+    console.log(`p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms per match (preprocessing included); seed library load ${r.loadMs} ms`);
+    const t = accuracyTable(loadSeedLibrary());
+    console.log(`\n== identification accuracy: top-1 correct, ${t.trials} simulated measurements per substance and SNR ==`);
+    console.log(formatAccuracy(t));
   }
   if (want('jcamp')) {
     const r = benchJcamp();

@@ -15,6 +15,7 @@ import { packageRoot } from './package-root.js';
 import { GATEWAY_VERSION } from './version.js';
 import { inspectFile } from './inspect.js';
 import { inspectJcampFile, looksLikeJcamp } from './jcamp-inspect.js';
+import { identifyCommand } from './identify-command.js';
 import { readFileSync, statSync } from 'node:fs';
 import { runSimulatorCommand } from '../simulators/cli.js';
 
@@ -255,6 +256,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       return runSimulatorCommand(rest);
     case 'inspect':
       return inspectCommand(rest, io);
+    case 'identify':
+      return identifyCommand(rest, io);
     default:
       return usage(io, `unknown command "${command}"`, HELP);
   }

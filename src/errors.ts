@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   BL_ERR_JCAMP_INVALID: { kind: 'input', summary: 'A JCAMP-DX document is malformed (no ##TITLE, missing ##END, bad character or number, empty or truncated data, NPOINTS/FIRSTX/LASTX/DELTAX disagreeing with the data).' },
   BL_ERR_JCAMP_UNSUPPORTED: { kind: 'input', summary: 'A JCAMP-DX document uses a form this reader refuses rather than misreads (NTUPLES nD/NMR/MS data, RADATA, other variable lists, ? ordinates).' },
   BL_ERR_JCAMP_YCHECK: { kind: 'input', summary: 'A JCAMP-DX DIF line failed its Y-value check: the first ordinate of a line does not repeat the last ordinate of the line before.' },
+  BL_ERR_LIBRARY_INVALID: { kind: 'config', summary: 'The reference library (library.yaml or one of its spectra) is invalid: every problem is listed.' },
+  BL_ERR_IDENTIFY_INPUT: { kind: 'input', summary: 'A spectrum cannot be identified (too few points, flat, or outside the library axis).' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

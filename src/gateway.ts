@@ -31,6 +31,9 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-bro
 import { createMqttPublisher, jsonEncoder, redactUrl, type MqttPublisher, type PayloadEncoder } from './publish/mqtt-publisher.js';
 import { createProtobufEncoder } from './publish/protobuf-encoder.js';
 import { createEventValidator } from './schema/validator.js';
+import { DEFAULT_LIBRARY_DIR, loadLibrary } from './identify/library.js';
+import { identify } from './identify/match.js';
+import type { CodecContext } from './adapter/types.js';
 import { startSimulators, type RunningSimulators } from './simulators.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -131,7 +134,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       rl.start();
 
       const artifactsDir = path.join(config.gateway.dataDir, 'artifacts');
+      let identifyHook: CodecContext<unknown>['identify'];
+      if (config.identification.enabled) {
+        const dir = config.identification.library ?? DEFAULT_LIBRARY_DIR();
+        const lib = loadLibrary(dir);
+        if (!lib.ok) throw new BorderlinkError('BL_ERR_LIBRARY_INVALID', lib.error.message);
+        const library = lib.value;
+        const top = config.identification.top;
+        identifyHook = (spectrum) => identify(library, spectrum, { top });
+        logger.info({ library: library.name, version: library.version, entries: library.entries.length, dir }, 'identification library loaded');
+      }
       const pl = createPipeline({
+        ...(identifyHook ? { identify: identifyHook } : {}),
         artifacts: createArtifactStore({ dir: artifactsDir, maxBytes: config.http.bodyLimitBytes * 4, logger, clock }),
         gatewayId: config.gateway.id,
         outbox: ob,

@@ -151,6 +151,7 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
   const m = (v.mqtt ?? {}) as Obj;
   const h = (v.http ?? {}) as Obj;
   const o = (v.outbox ?? {}) as Obj;
+  const idn = (v.identification ?? {}) as Obj;
   const emb = (m.embedded ?? {}) as Obj;
   const tls = m.tls as Obj | undefined;
   const apiKeys = [...((h.apiKeys as string[] | undefined) ?? [])];
@@ -207,6 +208,11 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     outbox: {
       batchMaxEvents: (o.batchMaxEvents as number | undefined) ?? 500,
       retentionHours: (o.retentionHours as number | undefined) ?? 168,
+    },
+    identification: {
+      enabled: (idn.enabled as boolean | undefined) ?? true,
+      ...(typeof idn.library === 'string' ? { library: path.resolve(path.dirname(path.resolve(file)), idn.library) } : {}),
+      top: (idn.top as number | undefined) ?? 5,
     },
     simulators: ((v.simulators as Obj[] | undefined) ?? []).map((s) => ({
       id: s.id as string,

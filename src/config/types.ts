@@ -51,6 +51,13 @@ export interface OutboxSection {
   retentionHours: number;
 }
 
+export interface IdentificationSection {
+  enabled: boolean;
+  /** absolute folder of library.yaml; undefined: the seed library in the package */
+  library?: string;
+  top: number;
+}
+
 export interface SimulatorConfig {
   id: string;
   /** rpm: Modbus TCP portal; rpm-line: the tagged line protocol over TCP; n42-drop: N42 files into a folder */
@@ -108,6 +115,7 @@ export interface GatewayConfig {
   mqtt: MqttSection;
   http: HttpSection;
   outbox: OutboxSection;
+  identification: IdentificationSection;
   simulators: SimulatorConfig[];
   devices: DeviceConfig[];
   /** where the file was read from, for relative paths */
