@@ -198,6 +198,10 @@ export type Framing =
       /** added to the length field's value to get the bytes that follow the field */
       adjust: number;
       maxLength: number;
+      /** first byte of every frame (e.g. 0x02, STX): anything else is skipped as garbage (resync) */
+      start?: number;
+      /** last byte of every frame (e.g. 0x03, ETX): a frame that does not end with it is not one */
+      end?: number;
     };
 
 export interface StreamPlan {

@@ -20,9 +20,10 @@
  *                  framer is in step again
  *   length-prefix  a length field that gives a frame over maxLength (or under its own header)
  *                  cannot be trusted: one byte is skipped and the next position is tried, until a
- *                  plausible prefix is found. The Framing type carries no start byte or checksum,
- *                  so a plausible-but-wrong length can still yield a bad frame: the codec's
- *                  checksum catches that, and the stream falls back in step at most a frame later.
+ *                  plausible prefix is found. With `start` (an STX) and `end` (an ETX) set, a
+ *                  position must also begin with the start byte and the frame end with the end
+ *                  byte, which makes resynchronisation quick; a plausible-but-wrong length can still
+ *                  yield a bad frame: the codec's checksum catches that.
  *   fixed-length   every byte belongs to some frame; nothing is garbage until the stream ends
  * flush() hands back what is held (a partial frame when the link dropped) as garbage.
  *
@@ -229,7 +230,9 @@ function readLength(view: Buffer, at: number, bytes: 1 | 2 | 4): number {
 }
 
 function lengthPrefixFramer(framing: Extract<Framing, { kind: 'length-prefix' }>): Framer {
-  const { lengthBytes, offset, adjust, maxLength } = framing;
+  const { lengthBytes, offset, adjust, maxLength, start, end } = framing;
+  if (start !== undefined && !isIntIn(start, 0, 255)) throw configError('length-prefix framing start must be a byte (0..255)', framing);
+  if (end !== undefined && !isIntIn(end, 0, 255)) throw configError('length-prefix framing end must be a byte (0..255)', framing);
   if (lengthBytes !== 1 && lengthBytes !== 2 && lengthBytes !== 4) {
     throw configError('length-prefix framing lengthBytes must be 1, 2 or 4', framing);
   }
@@ -259,7 +262,8 @@ function lengthPrefixFramer(framing: Extract<Framing, { kind: 'length-prefix' }>
       while (acc.length >= header) {
         const view = acc.view();
         const total = header + readLength(view, offset, lengthBytes) + adjust;
-        if (total < header || total > maxLength) {
+        const badStart = start !== undefined && view[0] !== start;
+        if (badStart || total < header || total > maxLength || (end !== undefined && view.length >= total && view[total - 1] !== end)) {
           junk.append(view.subarray(0, 1));
           acc.consume(1);
           if (junk.length >= maxLength) reportJunk(out);

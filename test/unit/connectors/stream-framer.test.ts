@@ -265,3 +265,34 @@ describe('framer properties', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('length-prefix with start and end bytes (STX ... ETX)', () => {
+  const framing = { kind: 'length-prefix' as const, lengthBytes: 2 as const, offset: 1, adjust: 3, maxLength: 1024, start: 0x02, end: 0x03 };
+  const frame = (payload: string) => {
+    const p = Buffer.from(payload, 'latin1');
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(p.length);
+    return Buffer.concat([Buffer.from([0x02]), len, p, Buffer.from([0xaa, 0xbb, 0x03])]);
+  };
+
+  it('skips noise before the STX and reports it as garbage, then frames in step', () => {
+    const f = createFramer(framing);
+    const out = f.push(Buffer.concat([Buffer.from('noise\x00\x05'), frame('RES|1'), frame('HBT')]));
+    expect(out.map((o) => o.kind)).toEqual(['garbage', 'frame', 'frame']);
+    expect(out[0]?.data.toString('latin1')).toBe('noise\x00\x05');
+    expect(out[1]?.data.subarray(3, 8).toString()).toBe('RES|1');
+  });
+
+  it('does not take a frame whose last byte is not the ETX (a wrong length) and finds the next one', () => {
+    const f = createFramer(framing);
+    const broken = frame('ABCDEFGH');
+    broken.writeUInt16BE(4, 1); // claims 4 payload bytes: the byte at the end position is not ETX
+    const out = f.push(Buffer.concat([broken, frame('OK')]));
+    expect(out.filter((o) => o.kind === 'frame').map((o) => o.data.subarray(3, 5).toString())).toEqual(['OK']);
+    expect(out[0]?.kind).toBe('garbage');
+  });
+
+  it('refuses a start byte that is not a byte', () => {
+    expect(() => createFramer({ ...framing, start: 256 })).toThrow(/start must be a byte/);
+  });
+});
