@@ -76,6 +76,8 @@ export const ERROR_CODES = {
   BL_ERR_JCAMP_YCHECK: { kind: 'input', summary: 'A JCAMP-DX DIF line failed its Y-value check: the first ordinate of a line does not repeat the last ordinate of the line before.' },
   BL_ERR_LIBRARY_INVALID: { kind: 'config', summary: 'The reference library (library.yaml or one of its spectra) is invalid: every problem is listed.' },
   BL_ERR_IDENTIFY_INPUT: { kind: 'input', summary: 'A spectrum cannot be identified (too few points, flat, or outside the library axis).' },
+  BL_ERR_FRAME_CHECKSUM: { kind: 'input', summary: 'A framed message failed its checksum (CRC) check: corrupted on the line.' },
+  BL_ERR_SPECTRO_MESSAGE: { kind: 'input', summary: 'A spectrometer message is malformed (unknown type, missing or bad field, bad hit line, embedded spectrum of the wrong size).' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

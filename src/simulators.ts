@@ -8,6 +8,7 @@ import { BorderlinkError, describeError } from './errors.js';
 import { startRpmSimulator } from '../simulators/rpm/rpm-simulator.js';
 import { startRpmLineSimulator } from '../simulators/rpm-line/rpm-line-simulator.js';
 import { startN42DropSimulator } from '../simulators/n42/n42-drop-simulator.js';
+import { startSpectrometerSimulator, type SpectrometerSimulatorOptions } from '../simulators/spectrometer/spectrometer-simulator.js';
 import path from 'node:path';
 import { startRpmRtuSimulator } from '../simulators/rpm/rpm-rtu-simulator.js';
 import { listenRtuOverTcp } from '../simulators/modbus/rtu-tcp-listener.js';
@@ -28,6 +29,15 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
         const drop = await startN42DropSimulator({ dir, scenario: c.scenario, seed: c.seed, realtime: true, logger: log });
         running.set(c.id, { host: '', port: 0, close: () => drop.close() });
         logger.info({ simulator: c.id, kind: c.kind, folder: dir, scenario: c.scenario }, 'simulator writing documents');
+        continue;
+      }
+      if (c.kind === 'spectrometer-serial') {
+        const spectro = await startSpectrometerSimulator({
+          mode: 'tcp', host: c.host, port: c.port, scenario: c.scenario as SpectrometerSimulatorOptions['scenario'], seed: c.seed ?? 1, realtime: true, logger: log,
+          ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}),
+        });
+        running.set(c.id, { host: c.host, port: spectro.port ?? 0, close: () => spectro.close() });
+        logger.info({ simulator: c.id, kind: c.kind, host: c.host, port: spectro.port, scenario: c.scenario }, 'simulator listening');
         continue;
       }
       if (c.kind === 'rpm-rtu') {

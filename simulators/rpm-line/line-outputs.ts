@@ -30,20 +30,23 @@ export async function startTcpOutput(opts: {
   /** bytes a new connection gets first (setup, current background) */
   greeting: () => Buffer;
   logger?: Logger;
+  /** how log lines name the device (default "rpm-line simulator") */
+  label?: string;
 }): Promise<LineOutput & { host: string; port: number }> {
+  const label = opts.label ?? 'rpm-line simulator';
   const sockets = new Set<net.Socket>();
   const lagging = new WeakSet<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
-    socket.on('error', (e) => opts.logger?.debug({ err: describeError(e) }, 'rpm-line simulator client error'));
+    socket.on('error', (e) => opts.logger?.debug({ err: describeError(e) }, `${label} client error`));
     socket.on('close', () => sockets.delete(socket));
     socket.resume(); // the device ignores what a client sends
     socket.write(opts.greeting());
-    opts.logger?.info({ clients: sockets.size }, 'rpm-line simulator client connected');
+    opts.logger?.info({ clients: sockets.size }, `${label} client connected`);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new BorderlinkError('BL_ERR_SIMULATOR', `rpm-line simulator cannot listen on ${opts.host}:${opts.port}: ${describeError(e).message}`, { cause: e })));
+    server.once('error', (e) => reject(new BorderlinkError('BL_ERR_SIMULATOR', `${label} cannot listen on ${opts.host}:${opts.port}: ${describeError(e).message}`, { cause: e })));
     server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address();
@@ -54,7 +57,7 @@ export async function startTcpOutput(opts: {
     write(bytes) {
       for (const s of sockets) {
         if (s.writableLength > MAX_BUFFERED_BYTES) {
-          if (!lagging.has(s)) opts.logger?.warn({ buffered: s.writableLength }, 'rpm-line simulator client not reading: dropping lines');
+          if (!lagging.has(s)) opts.logger?.warn({ buffered: s.writableLength }, `${label} client not reading: dropping data`);
           lagging.add(s);
           continue;
         }
@@ -78,12 +81,13 @@ export async function startTcpOutput(opts: {
  * Opens the path non-blocking (and never as a controlling terminal): a pseudo-terminal nobody
  * reads fills up, and a blocking write would then stall the simulator and its close().
  */
-export function openPathOutput(opts: { path: string; logger?: Logger }): LineOutput {
+export function openPathOutput(opts: { path: string; logger?: Logger; label?: string }): LineOutput {
+  const label = opts.label ?? 'rpm-line simulator';
   let fd: number;
   try {
     fd = openSync(opts.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY, 0o644);
   } catch (e) {
-    throw new BorderlinkError('BL_ERR_SIMULATOR', `rpm-line simulator cannot open ${opts.path}: ${describeError(e).message}`, { cause: e });
+    throw new BorderlinkError('BL_ERR_SIMULATOR', `${label} cannot open ${opts.path}: ${describeError(e).message}`, { cause: e });
   }
   let pending = Buffer.alloc(0);
   let dropping = false;
@@ -96,7 +100,7 @@ export function openPathOutput(opts: { path: string; logger?: Logger }): LineOut
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return;
-        opts.logger?.warn({ err: describeError(e), path: opts.path }, 'rpm-line simulator write failed: dropping buffered lines');
+        opts.logger?.warn({ err: describeError(e), path: opts.path }, `${label} write failed: dropping buffered data`);
         pending = Buffer.alloc(0);
         return;
       }
@@ -107,7 +111,7 @@ export function openPathOutput(opts: { path: string; logger?: Logger }): LineOut
     write(bytes) {
       if (closed) return;
       if (pending.length + bytes.length > MAX_BUFFERED_BYTES) {
-        if (!dropping) opts.logger?.warn({ path: opts.path, buffered: pending.length }, 'rpm-line simulator output not read: dropping lines');
+        if (!dropping) opts.logger?.warn({ path: opts.path, buffered: pending.length }, `${label} output not read: dropping data`);
         dropping = true;
         flush();
         return;

@@ -14,7 +14,7 @@ import { displayPath } from '../json-pointer.js';
 import { packageRoot } from '../package-root.js';
 import { applyEnvOverlay } from './env-overlay.js';
 import { checkSemantics } from './semantic-checks.js';
-import type { GatewayConfig } from './types.js';
+import type { GatewayConfig, SimulatorConfig } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -216,7 +216,8 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     },
     simulators: ((v.simulators as Obj[] | undefined) ?? []).map((s) => ({
       id: s.id as string,
-      kind: s.kind as 'rpm' | 'rpm-line' | 'rpm-rtu' | 'n42-drop',
+      kind: s.kind as SimulatorConfig['kind'],
+      intervalMs: s.intervalMs as number | undefined,
       units: s.units as number[] | undefined,
       folder: typeof s.folder === 'string' ? path.resolve(dataDir, s.folder) : undefined,
       host: s.host as string,

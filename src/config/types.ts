@@ -61,7 +61,9 @@ export interface IdentificationSection {
 export interface SimulatorConfig {
   id: string;
   /** rpm: Modbus TCP portal; rpm-line: the tagged line protocol over TCP; n42-drop: N42 files into a folder */
-  kind: 'rpm' | 'rpm-line' | 'rpm-rtu' | 'n42-drop';
+  kind: 'rpm' | 'rpm-line' | 'rpm-rtu' | 'n42-drop' | 'spectrometer-serial';
+  /** spectrometer-serial: ms between measurements */
+  intervalMs?: number;
   /** rpm-rtu: the unit ids on the simulated RS-485 line */
   units?: number[];
   /** n42-drop: the watched folder (documents go to its incoming/) */

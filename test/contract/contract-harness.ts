@@ -3,6 +3,7 @@
  * pipeline (validation included) and the real SQLite outbox in a temp dir. Contract tests drive a
  * simulator and read what became durable.
  */
+import { seedIdentify } from '../helpers/golden-runner.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,7 @@ export async function startHarness(opts: {
     metrics: createMetrics({ defaultMetrics: false }),
     onDurable: (r) => rows.push(...r),
     artifacts: createArtifactStore({ dir: path.join(dir, 'artifacts'), maxBytes: 64 * 1024 * 1024, logger, clock }),
+    ...(opts.adapter.deviceClass === 'spectrometer' ? { identify: seedIdentify() } : {}),
   });
   const deviceId = opts.deviceId ?? 'contract-device';
   const sink = pipeline.forDevice({ id: deviceId, siteId: 'BGSOF', laneId: '1' }, opts.adapter, {});
