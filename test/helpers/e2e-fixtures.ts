@@ -54,7 +54,14 @@ export interface StartedDaemon {
 /** Starts the daemon and waits for its "gateway started" line, which names its addresses. */
 export async function startGatewayDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<StartedDaemon> {
   const daemon = startDaemon(['start', '--config', configFile], { env });
-  const started = await daemon.waitForLog((l) => l.msg === 'gateway started', 20_000);
+  let started: Record<string, unknown>;
+  try {
+    started = await daemon.waitForLog((l) => l.msg === 'gateway started', 20_000);
+  } catch (e) {
+    // a daemon that never said it started must not outlive the test
+    daemon.child.kill('SIGKILL');
+    throw e;
+  }
   return { daemon, rest: started.rest as string, mqttUrl: started.mqtt as string };
 }
 
