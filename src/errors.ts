@@ -78,6 +78,10 @@ export const ERROR_CODES = {
   BL_ERR_IDENTIFY_INPUT: { kind: 'input', summary: 'A spectrum cannot be identified (too few points, flat, or outside the library axis).' },
   BL_ERR_FRAME_CHECKSUM: { kind: 'input', summary: 'A framed message failed its checksum (CRC) check: corrupted on the line.' },
   BL_ERR_SPECTRO_MESSAGE: { kind: 'input', summary: 'A spectrometer message is malformed (unknown type, missing or bad field, bad hit line, embedded spectrum of the wrong size).' },
+  BL_ERR_WEBHOOK_SIGNATURE: { kind: 'input', summary: 'A signed webhook request has no signature, or one that does not match its body and timestamp.' },
+  BL_ERR_WEBHOOK_REPLAY: { kind: 'input', summary: 'A signed webhook request is outside the replay window or was received before.' },
+  BL_ERR_HTTP_POLL: { kind: 'transient', summary: 'A polled vendor HTTP endpoint failed (connection, timeout, HTTP error status).' },
+  BL_ERR_VENDOR_JSON: { kind: 'input', summary: 'A vendor JSON body is not what its adapter expects (not JSON, wrong shape, bad field).' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

@@ -50,7 +50,8 @@ export interface StreamFrame {
 
 /** A whole document: a file from a watched folder, or a body posted to the REST ingest API. */
 export interface DocumentFrame {
-  transport: 'folder' | 'http-push';
+  /** http-poll: a page a polling connector fetched from a vendor's API */
+  transport: 'folder' | 'http-push' | 'http-poll';
   receivedAt: number;
   /** file name (folder) or a request id (http-push); for messages, never trusted as a path */
   name: string;

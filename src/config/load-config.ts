@@ -64,7 +64,7 @@ function describeAjvError(e: ErrorObject, locate: Locate): string | undefined {
       return `${where}${line}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'oneOf':
       if (e.instancePath.endsWith('/connection')) {
-        return `${where}${line}: give exactly one of: host and port, simulator, serial, folder, ingestPath`;
+        return `${where}${line}: give exactly one of: host and port, simulator, serial, folder, ingestPath, url`;
       }
       return `${where}${line}: ${e.message ?? 'is invalid'}`;
     case 'not':
@@ -261,6 +261,11 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
             : undefined,
           folder: typeof c.folder === 'string' ? path.resolve(dataDir, c.folder) : undefined,
           ingestPath: c.ingestPath as string | undefined,
+          url: c.url as string | undefined,
+          pageSize: c.pageSize as number | undefined,
+          bearerToken: typeof c.bearerTokenFile === 'string' ? readSecretFile(c.bearerTokenFile, `bearer token of device ${String(d.id)}`).trim() : (c.bearerToken as string | undefined),
+          webhookSecret: typeof c.webhookSecretFile === 'string' ? readSecretFile(c.webhookSecretFile, `webhook secret of device ${String(d.id)}`).trim() : (c.webhookSecret as string | undefined),
+          replayWindowS: c.replayWindowS as number | undefined,
         },
       };
     }),

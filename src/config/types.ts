@@ -92,6 +92,13 @@ export interface DeviceConnection {
   serial?: SerialLine;
   folder?: string;
   ingestPath?: string;
+  /** a vendor REST API polled with a since-id cursor */
+  url?: string;
+  pageSize?: number;
+  bearerToken?: string;
+  /** ingestPath: requests must carry an HMAC-SHA256 signature under this secret */
+  webhookSecret?: string;
+  replayWindowS?: number;
 }
 
 export interface DeviceConfig {

@@ -17,12 +17,14 @@ import type { DeviceConfig, SerialLine } from '../config/types.js';
 import { BorderlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createFolderConnector } from './folder.js';
+import { createHttpPollConnector } from './http-poll.js';
+import { createWebhookVerifier } from '../http/webhook-signature.js';
 import { createModbusRtuBus, type ModbusRtuBus } from './modbus-rtu-bus.js';
 import { createModbusTcpConnector } from './modbus-tcp.js';
 import { openTcpRtuPort, rtuTcpAddress } from './rtu-tcp-port.js';
 import { createSerialConnector } from './serial.js';
 import { createTcpSocketConnector } from './tcp-socket.js';
-import type { Connector, PushOutcome, Sink } from './types.js';
+import type { Connector, PushOutcome, RejectedInput, Sink } from './types.js';
 
 export interface IngestTargetSpec {
   deviceId: string;
@@ -92,9 +94,24 @@ export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): 
           if (c.folder) return { connector: createFolderConnector({ deviceId: device.id, dir: c.folder, plan, sink: sink as Sink<DocumentFrame>, logger, clock }) };
           if (c.ingestPath) {
             const docSink = sink as Sink<DocumentFrame>;
-            return { ingest: { path: c.ingestPath, target: { deviceId: device.id, plan, push: (frame) => docSink.push(frame) } } };
+            const verifier = c.webhookSecret ? createWebhookVerifier({ secret: c.webhookSecret, replayWindowS: c.replayWindowS ?? 300 }) : undefined;
+            return {
+              ingest: {
+                path: c.ingestPath,
+                target: { deviceId: device.id, plan, push: (frame) => docSink.push(frame), reject: (input: RejectedInput) => docSink.reject(input), ...(verifier ? { verifier } : {}) },
+              },
+            };
           }
-          throw bad(device, adapter, 'needs a folder or an ingestPath');
+          if (c.url) {
+            return {
+              connector: createHttpPollConnector({
+                deviceId: device.id, url: c.url, pollIntervalMs: device.pollIntervalMs ?? 2000, timeoutMs: device.timeoutMs ?? 5000, pageSize: c.pageSize ?? 100,
+                cursorParam: 'since_id', limitParam: 'limit', cursorKey: 'cursor', maxBytes: plan.maxBytes, sink: sink as Sink<DocumentFrame>, logger, clock,
+                ...(c.bearerToken ? { bearerToken: c.bearerToken } : {}),
+              }),
+            };
+          }
+          throw bad(device, adapter, 'needs a folder, an ingestPath or a url');
         }
         default: {
           const never: never = plan;

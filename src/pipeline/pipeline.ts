@@ -105,7 +105,7 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
 
   /** Document frames are kept as artifacts before decode, so events can reference the raw input. */
   const storeDocument = async (frame: Frame): Promise<CodecContext<unknown>['artifact'] | DecodeFailure> => {
-    if (frame.transport !== 'folder' && frame.transport !== 'http-push') return undefined;
+    if (frame.transport !== 'folder' && frame.transport !== 'http-push' && frame.transport !== 'http-poll') return undefined;
     const plan = adapter.acquisition;
     if (!deps.artifacts || plan.kind !== 'document') return undefined;
     try {

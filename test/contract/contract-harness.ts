@@ -29,7 +29,7 @@ export interface DeviceAddress {
 }
 
 /** Where the harness finds the device: a TCP address (Modbus TCP, TCP stream) or a watched folder. */
-export type HarnessTarget = DeviceAddress | { folder: string };
+export type HarnessTarget = DeviceAddress | { folder: string } | { url: string };
 
 export interface Harness {
   rows: OutboxRow[];
@@ -68,7 +68,7 @@ export async function startHarness(opts: {
   const deviceId = opts.deviceId ?? 'contract-device';
   const sink = pipeline.forDevice({ id: deviceId, siteId: 'BGSOF', laneId: '1' }, opts.adapter, {});
   const target = opts.address;
-  const connection: DeviceConnection = 'folder' in target ? { folder: target.folder, unitId: 1 } : { host: target.host, port: target.port, unitId: target.unitId };
+  const connection: DeviceConnection = 'folder' in target ? { folder: target.folder, unitId: 1 } : 'url' in target ? { url: target.url, unitId: 1 } : { host: target.host, port: target.port, unitId: target.unitId };
   // for streams, timeoutMs is how long silence lasts before the link is called degraded
   const plan = opts.adapter.acquisition;
   const adapter: AnyAdapter = plan.kind === 'stream' && opts.timeoutMs !== undefined ? { ...opts.adapter, acquisition: { ...plan, idleTimeoutMs: opts.timeoutMs } } : opts.adapter;
@@ -76,7 +76,7 @@ export async function startHarness(opts: {
     { id: deviceId, adapter: opts.adapter.id, enabled: true, options: {}, connection, pollIntervalMs: opts.pollIntervalMs ?? 100, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
     adapter,
     sink as Sink<Frame>,
-    'folder' in target ? undefined : { host: target.host, port: target.port },
+    'folder' in target || 'url' in target ? undefined : { host: target.host, port: target.port },
   );
   const connector = built.connector;
   if (!connector) throw new Error(`no connector for adapter ${opts.adapter.id}`);

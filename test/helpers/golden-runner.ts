@@ -41,7 +41,7 @@ export type GoldenFrameFixture = FrameFixture | StreamFrameFixture | DocumentFra
 /** The fixture as the frame the adapter's transport delivers. */
 export function toGoldenFrame(adapter: AnyAdapter, fixture: GoldenFrameFixture, caseDir?: string): Frame {
   const t = adapter.transport;
-  if (t === 'folder' || t === 'http-push') return toDocumentFrame(fixture as DocumentFrameFixture, t, caseDir);
+  if (t === 'folder' || t === 'http-push' || t === 'http-poll') return toDocumentFrame(fixture as DocumentFrameFixture, t, caseDir);
   if (t === 'serial' || t === 'tcp-socket') return toStreamFrame(fixture as StreamFrameFixture, t);
   return toModbusFrame(fixture as FrameFixture, t as 'modbus-tcp' | 'modbus-rtu');
 }
@@ -71,7 +71,7 @@ export function runGoldenCase(adapter: AnyAdapter, frames: readonly GoldenFrameF
     const ctx: CodecContext<unknown> = { device: GOLDEN_DEVICE, options, now: frame.receivedAt };
     if (adapter.deviceClass === 'spectrometer') ctx.identify = seedIdentify();
     // as the pipeline does: a document is stored as an artifact before decode
-    if (frame.transport === 'folder' || frame.transport === 'http-push') ctx.artifact = documentArtifact(frame, adapter.acquisition);
+    if (frame.transport === 'folder' || frame.transport === 'http-push' || frame.transport === 'http-poll') ctx.artifact = documentArtifact(frame, adapter.acquisition);
     const decoded = adapter.decode(frame, ctx);
     if (!decoded.ok) return { drafts, state, failure: { ...decoded.error, frame: i } };
     for (const record of decoded.value) {

@@ -18,7 +18,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { DocumentFrame, DocumentPlan } from '../../adapter/types.js';
 import { systemClock, type Clock } from '../../clock.js';
-import type { PushOutcome } from '../../connectors/types.js';
+import type { PushOutcome, RejectedInput } from '../../connectors/types.js';
+import type { WebhookVerifier } from '../webhook-signature.js';
 import { BorderlinkError, describeError, ERROR_CODES, type ErrorCode } from '../../errors.js';
 import { PROBLEM_REF } from '../api-schemas.js';
 import { notFound, problemOf, sendProblem, type ProblemDetails } from '../problem.js';
@@ -28,6 +29,10 @@ export interface IngestTarget {
   deviceId: string;
   plan: DocumentPlan;
   push(frame: DocumentFrame): Promise<PushOutcome>;
+  /** signed webhooks: every request must carry a valid HMAC signature (webhook-signature.ts) */
+  verifier?: WebhookVerifier;
+  /** where refused bodies go (quarantine, with their code) */
+  reject?(input: RejectedInput): Promise<void>;
 }
 
 export interface IngestRoutesOptions {
@@ -163,6 +168,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
           400: problemResponse('The request has no body'),
           ...auth,
           413: problemResponse('The document is larger than this path accepts'),
+          ...(target.verifier ? { 401: problemResponse('Missing or wrong signature, or a timestamp outside the replay window'), 409: problemResponse('A replayed signed request') } : {}),
           415: problemResponse('The Content-Type is not one this path accepts'),
           422: problemResponse('The document is not usable; `code` says why (not XML, not N42, DOCTYPE refused...)'),
           503: problemResponse('Nothing was stored (the outbox could not write); retry later, see Retry-After'),
@@ -172,6 +178,14 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
       const body: unknown = request.body;
       if (!Buffer.isBuffer(body) || body.length === 0) {
         return sendProblem(reply, problemOf('BL_ERR_HTTP_BAD_REQUEST', 400, 'The request has no body; post the document as raw bytes.', [{ in: 'body', message: 'is empty' }]));
+      }
+      if (target.verifier) {
+        const v = target.verifier.verify(request.headers, body, clock.now());
+        if (!v.ok) {
+          request.log.warn({ ingest: name, deviceId: target.deviceId, code: v.code, bytes: body.length }, 'signed request refused');
+          await target.reject?.({ raw: body, code: v.code, message: v.message, receivedAt: clock.now() });
+          return sendProblem(reply, problemOf(v.code, v.status, v.message));
+        }
       }
       const mediaType = mediaTypeEssence(request.headers['content-type']);
       const requestId = newRequestId();
