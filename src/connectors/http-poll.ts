@@ -9,7 +9,7 @@
  * after a restart, from the outbox), so the cursor only ever advances with durable events: no gap
  * after a crash, and a page polled twice is dropped by the adapter (no duplicates).
  *
- * A full page is followed at once by the next (catch-up); HTTP errors and timeouts back off with
+ * A page that moved the cursor is followed at once by the next (catch-up; an empty page ends it); HTTP errors and timeouts back off with
  * full jitter and report the link offline; a page the adapter cannot read is quarantined, the
  * cursor stays, the link is reported degraded and polling goes on at the normal interval.
  */
@@ -110,9 +110,8 @@ export function createHttpPollConnector(o: HttpPollOptions): Connector {
       return o.pollIntervalMs;
     }
     link.report({ state: 'online', detail: 'polling' });
-    // the cursor moved: a full page means more are waiting
-    const moved = cursor() !== since;
-    return moved && outcome.eventIds.length >= o.pageSize ? 0 : o.pollIntervalMs;
+    // the cursor moved: there may be more waiting, whatever the number of events per result
+    return cursor() !== since ? 0 : o.pollIntervalMs;
   };
 
   return {
