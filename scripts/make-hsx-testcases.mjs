@@ -51,8 +51,12 @@ const text = brokenJcampMsg.jcamp.toString('latin1').replace(/##END=\s*$/, '');
 brokenJcampMsg.jcamp = Buffer.from(text, 'latin1');
 const shortJcamp = encodeMessage(result(9, { components: [{ id: 'acetone', weight: 1 }] }, 80, 19));
 const cut = shortJcamp.subarray(0, shortJcamp.length - 500);
+// a frame cut short (the device reset mid-frame) with its CRC and ETX after the cut: LEN disagrees
+const whole = frame(result(1, { components: [{ id: 'cocaine-hcl', weight: 1 }] }, 80, 11));
+const cutFrame = Buffer.concat([whole.subarray(0, 1500), whole.subarray(whole.length - 3)]);
 const errorCases = {
   'bad-checksum': [flipped],
+  'truncated-frame': [cutFrame],
   'broken-jcamp': [frame(brokenJcampMsg)],
   'truncated-spectrum': [encodeFrame(cut)],
   'unknown-message': [encodeFrame(Buffer.from('XYZ 1\nFOO=1\n'))],

@@ -7,6 +7,8 @@ import { pino, type LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError, isBorderlinkError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { runRpmLineCommand } from './rpm-line/line-command.js';
+import { runCargoScannerCommand } from './cargo-scanner/cargo-command.js';
+import { runSpectrometerCommand } from './spectrometer/spectrometer-command.js';
 import { startRpmRtuSimulator } from './rpm/rpm-rtu-simulator.js';
 import { startRpmSimulator } from './rpm/rpm-simulator.js';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS } from './rpm/scenarios.js';
@@ -103,6 +105,10 @@ export async function runSimulatorCommand(argv: string[], io: SimulatorCommandIo
   const err = io.stderr ?? process.stderr;
   // the line-protocol simulator has options of its own (--path), so it parses its own arguments
   if (argv[0] === 'rpm-line') return runRpmLineCommand(argv.slice(1), io);
+  // node-opcua takes seconds to load: the OPC UA scanner's command is loaded only when asked for
+  if (argv[0] === 'xray-opcua') return (await import('./opcua-scanner/xray-command.js')).runXrayOpcuaCommand(argv.slice(1), io);
+  if (argv[0] === 'cargo-scanner') return runCargoScannerCommand(argv.slice(1), io);
+  if (argv[0] === 'spectrometer-serial') return runSpectrometerCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -136,7 +142,7 @@ export async function runSimulatorCommand(argv: string[], io: SimulatorCommandIo
   }
   const device = positionals[0];
   if (device === undefined || positionals.length > 1 || device !== 'rpm') {
-    err.write(`${device === undefined ? 'missing device' : `unknown simulator "${positionals.join(' ')}"`}; available: rpm, rpm-line\n\n${usage()}`);
+    err.write(`${device === undefined ? 'missing device' : `unknown simulator "${positionals.join(' ')}"`}; available: rpm, rpm-line, cargo-scanner, xray-opcua, spectrometer-serial\n\n${usage()}`);
     return 2;
   }
 

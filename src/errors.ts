@@ -78,10 +78,16 @@ export const ERROR_CODES = {
   BL_ERR_IDENTIFY_INPUT: { kind: 'input', summary: 'A spectrum cannot be identified (too few points, flat, or outside the library axis).' },
   BL_ERR_FRAME_CHECKSUM: { kind: 'input', summary: 'A framed message failed its checksum (CRC) check: corrupted on the line.' },
   BL_ERR_SPECTRO_MESSAGE: { kind: 'input', summary: 'A spectrometer message is malformed (unknown type, missing or bad field, bad hit line, embedded spectrum of the wrong size).' },
+  BL_ERR_DICOS_REPORT_INVALID: { kind: 'input', summary: 'A scanner threat report (DICOS-style JSON) is not JSON, does not match the threat-report schema, or contradicts itself (bad time, duplicate threat object, region on an image it does not carry).' },
+  BL_ERR_SCANNER_UPLOAD_INVALID: { kind: 'input', summary: 'A scanner result upload is not a usable multipart/form-data request (malformed, no result part, too many parts, an image of a media type not accepted).' },
+  BL_ERR_SCANNER_IMAGE_FETCH: { kind: 'transient', summary: 'An image a polled scanner references could not be fetched (connection, timeout, HTTP error status): the page is polled again.' },
   BL_ERR_WEBHOOK_SIGNATURE: { kind: 'input', summary: 'A signed webhook request has no signature, or one that does not match its body and timestamp.' },
   BL_ERR_WEBHOOK_REPLAY: { kind: 'input', summary: 'A signed webhook request is outside the replay window or was received before.' },
   BL_ERR_HTTP_POLL: { kind: 'transient', summary: 'A polled vendor HTTP endpoint failed (connection, timeout, HTTP error status).' },
   BL_ERR_VENDOR_JSON: { kind: 'input', summary: 'A vendor JSON body is not what its adapter expects (not JSON, wrong shape, bad field).' },
+  BL_ERR_OPCUA_SERVER_UNTRUSTED: { kind: 'transient', summary: "An OPC UA server's certificate is not trusted (unknown, rejected, or changed since first use); refused until an operator moves it into the client PKI's trusted/certs folder." },
+  BL_ERR_OPCUA_SESSION_REFUSED: { kind: 'transient', summary: 'An OPC UA server refused the secure channel or session: no endpoint with the configured security, our certificate not trusted by the server, or the identity (user/password, certificate) rejected.' },
+  BL_ERR_OPCUA_NODE_UNRESOLVED: { kind: 'transient', summary: 'An OPC UA node of the acquisition plan could not be resolved or monitored (unknown namespace URI, browse path or node id not found, item refused by the server).' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

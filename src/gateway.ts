@@ -15,6 +15,9 @@ import { loadAdapters } from './adapter/registry.js';
 import type { Clock } from './clock.js';
 import type { GatewayConfig } from './config/types.js';
 import { createArtifactStore } from './artifacts/artifact-store.js';
+import { startArtifactRetention, unpublishedArtifactRefs, type ArtifactRetention } from './artifacts/retention.js';
+import { isHttpScannerAdapter } from './dicos/scanner-adapters.js';
+import type { ScannerUploadTarget } from './http/routes/scanner-upload.js';
 import { createConnectorFactory, type IngestTargetSpec } from './connectors/connector-factory.js';
 import type { Connector } from './connectors/types.js';
 import { BorderlinkError, describeError } from './errors.js';
@@ -83,6 +86,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const connectors: Connector[] = [];
   /** ingest paths -> devices, filled as devices are built (the REST route reads it per request) */
   const ingest = new Map<string, IngestTargetSpec>();
+  /** scanner paths -> X-ray scanner devices taking multipart uploads (POST /v1/scanners/{path}/results) */
+  const scannerUploads = new Map<string, ScannerUploadTarget>();
+  let artifactRetention: ArtifactRetention | undefined;
   let pipeline: ReturnType<typeof createPipeline> | undefined;
   let started = false;
 
@@ -144,9 +150,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         identifyHook = (spectrum) => identify(library, spectrum, { top });
         logger.info({ library: library.name, version: library.version, entries: library.entries.length, dir }, 'identification library loaded');
       }
+      const artifactStore = createArtifactStore({ dir: artifactsDir, maxBytes: config.artifacts.maxBytes, logger, clock });
       const pl = createPipeline({
         ...(identifyHook ? { identify: identifyHook } : {}),
-        artifacts: createArtifactStore({ dir: artifactsDir, maxBytes: config.http.bodyLimitBytes * 4, logger, clock }),
+        artifacts: artifactStore,
         gatewayId: config.gateway.id,
         outbox: ob,
         validator,
@@ -161,7 +168,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       pipeline = pl;
 
-      const factory = createConnectorFactory({ logger, clock });
+      const factory = createConnectorFactory({ logger, clock, artifacts: artifactStore, scannerImageMaxBytes: config.http.scannerUpload.maxImageBytes });
       for (const d of config.devices) {
         if (!d.enabled) continue;
         const adapter = adapters.get(d.adapter) as AnyAdapter;
@@ -176,6 +183,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         const built = factory.build(d, adapter, sink, address);
         if (built.connector) connectors.push(built.connector);
         if (built.ingest) ingest.set(built.ingest.path, built.ingest.target);
+        if (built.ingest && isHttpScannerAdapter(adapter)) {
+          const target = built.ingest.target;
+          scannerUploads.set(built.ingest.path, { deviceId: d.id, push: (frame) => target.push(frame) });
+        }
       }
 
       if (config.http.enabled) {
@@ -191,6 +202,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           limits: { maxPageSize: config.http.maxPageSize, defaultPageSize: Math.min(100, config.http.maxPageSize), bodyLimitBytes: config.http.bodyLimitBytes },
           artifactsDir,
           ingest,
+          scannerUploads: { targets: scannerUploads, artifacts: artifactStore, limits: config.http.scannerUpload },
           logger,
           version: GATEWAY_VERSION,
         });
@@ -204,6 +216,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       }
 
       await Promise.all(connectors.map((c) => c.start()));
+
+      const keep = config.artifacts.retention;
+      if (keep.maxAgeDays > 0 || keep.maxTotalBytes > 0) {
+        artifactRetention = startArtifactRetention({
+          store: artifactStore,
+          policy: { maxAgeDays: keep.maxAgeDays, maxTotalBytes: keep.maxTotalBytes },
+          intervalMs: keep.intervalMinutes * 60_000,
+          protect: () => unpublishedArtifactRefs(ob),
+          logger,
+          registry: metrics.registry,
+        });
+      }
 
       if (config.outbox.retentionHours > 0) {
         const prune = (): void => {
@@ -231,6 +255,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       started = false;
       log.info({}, 'gateway stopping');
       if (retentionTimer) clearInterval(retentionTimer);
+      await artifactRetention?.stop();
       await Promise.allSettled(connectors.map((c) => c.stop()));
       connectors.length = 0;
       if (pipeline) await withTimeout(pipeline.drain(), left());

@@ -12,6 +12,8 @@ import { startSpectrometerSimulator, type SpectrometerSimulatorOptions } from '.
 import path from 'node:path';
 import { startRpmRtuSimulator } from '../simulators/rpm/rpm-rtu-simulator.js';
 import { listenRtuOverTcp } from '../simulators/modbus/rtu-tcp-listener.js';
+import { startCargoScannerSimulator } from '../simulators/cargo-scanner/cargo-scanner-simulator.js';
+import { startSyncStation } from '../simulators/sync-station/sync-station-simulator.js';
 import type { DeviceAddress } from './connectors/connector-factory.js';
 
 export interface RunningSimulators {
@@ -40,6 +42,37 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
         logger.info({ simulator: c.id, kind: c.kind, host: c.host, port: spectro.port, scenario: c.scenario }, 'simulator listening');
         continue;
       }
+      if (c.kind === 'sync-station') {
+        // a spectrometer sync station's REST API; devices naming it poll GET /api/v1/results
+        const station = await startSyncStation({ host: c.host, port: c.port, scenario: c.scenario === 'idle' ? 'idle' : 'demo', seed: c.seed ?? 1, logger: log, ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}) });
+        running.set(c.id, { host: c.host, port: station.port, path: '/api/v1/results', close: () => station.close() });
+        logger.info({ simulator: c.id, kind: c.kind, url: station.url, scenario: c.scenario }, 'simulator listening');
+        continue;
+      }
+      if (c.kind === 'cargo-scanner') {
+        const cargo = await startCargoScannerSimulator({
+          mode: c.mode ?? 'poll', host: c.host, port: c.port, scenario: c.scenario, realtime: true, logger: log,
+          ...(c.webhookUrl !== undefined ? { webhookUrl: c.webhookUrl } : {}),
+          ...(c.seed !== undefined ? { seed: c.seed } : {}),
+          ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}),
+        });
+        // poll mode: a device naming this simulator polls http://host:port/scans
+        running.set(c.id, { host: c.host, port: cargo.port ?? 0, ...(cargo.mode === 'poll' ? { path: '/scans' } : {}), close: () => cargo.close() });
+        logger.info({ simulator: c.id, kind: c.kind, mode: cargo.mode, url: cargo.url, webhookUrl: c.webhookUrl, scenario: c.scenario }, 'simulator scanning');
+        continue;
+      }
+      if (c.kind === 'xray-opcua') {
+        // node-opcua takes seconds to load: only a configuration with this simulator pays for it
+        const { startXrayOpcuaSimulator } = await import('../simulators/opcua-scanner/xray-opcua-simulator.js');
+        const xray = await startXrayOpcuaSimulator({
+          host: c.host, port: c.port, stateDir: c.folder ?? path.resolve('simulators', c.id), logger: log,
+          ...(c.scenario !== 'demo' ? { scenario: c.scenario } : {}), // demo, the schema's default, is the cycle
+          ...(c.intervalMs !== undefined ? { intervalMs: c.intervalMs } : {}),
+        });
+        running.set(c.id, { host: xray.host, port: xray.port, opcua: { endpointUrl: xray.endpointUrl, serverCertificate: xray.certificate }, close: () => xray.close() });
+        logger.info({ simulator: c.id, kind: c.kind, endpointUrl: xray.endpointUrl, scenario: xray.scenario }, 'simulator listening');
+        continue;
+      }
       if (c.kind === 'rpm-rtu') {
         // RTU frames over TCP, as a serial device server would carry them from an RS-485 line
         const listener = await listenRtuOverTcp({ host: c.host, port: c.port });
@@ -63,7 +96,7 @@ export async function startSimulators(configs: readonly SimulatorConfig[], logge
     address(id) {
       const s = running.get(id);
       if (!s) throw new BorderlinkError('BL_ERR_SIMULATOR', `no simulator "${id}" is running`);
-      return { host: s.host, port: s.port, ...(s.rtu ? { rtu: true } : {}) };
+      return { host: s.host, port: s.port, ...(s.rtu ? { rtu: true } : {}), ...(s.opcua ? { opcua: s.opcua } : {}), ...(s.path ? { path: s.path } : {}) };
     },
     async close() {
       await Promise.allSettled([...running.values()].map((s) => s.close()));

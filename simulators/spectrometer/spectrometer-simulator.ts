@@ -32,6 +32,8 @@ export interface SpectrometerSimulatorOptions {
   /** false: no timers; the caller drives it with measure() and heartbeat() */
   realtime?: boolean;
   libraryDir?: string;
+  /** the device clock's offset from UTC in minutes, as TIME carries it (default 60: set to CET) */
+  utcOffsetMinutes?: number;
   logger?: Logger;
 }
 
@@ -56,12 +58,24 @@ const TARGETS: Record<Exclude<SpectroScenario, 'no-match' | 'low-signal'>, strin
   mixture: [['cocaine-hcl', 'methanol'], ['heroin', 'ethanol'], ['tnt', 'ammonium-nitrate']],
 };
 
+/** ISO 8601 with the device clock's offset (handhelds keep local time and say which), e.g. 2026-12-04T11:30:00.000+01:00. */
+export function deviceTime(ms: number, offsetMinutes: number): string {
+  const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, -1);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
 export async function startSpectrometerSimulator(opts: SpectrometerSimulatorOptions): Promise<SpectrometerSimulator> {
   if (opts.scenario !== undefined && opts.scenario !== 'demo' && opts.scenario !== 'idle' && !SPECTRO_SCENARIOS.includes(opts.scenario)) {
     throw new BorderlinkError('BL_ERR_SIMULATOR', `spectrometer simulator: unknown scenario "${String(opts.scenario)}" (demo, idle, ${SPECTRO_SCENARIOS.join(', ')})`);
   }
   const lib = loadLibrary(opts.libraryDir ?? DEFAULT_LIBRARY_DIR());
   if (!lib.ok) throw new BorderlinkError('BL_ERR_SIMULATOR', `spectrometer simulator: ${lib.error.message}`);
+  const offset = opts.utcOffsetMinutes;
+  if (offset !== undefined && !(Number.isInteger(offset) && Math.abs(offset) <= 14 * 60)) {
+    throw new BorderlinkError('BL_ERR_SIMULATOR', `spectrometer simulator: utcOffsetMinutes ${offset} is not a whole number of minutes within +-14 h`);
+  }
   const library: ReferenceLibrary = lib.value;
   const vendor = createVendorAlgorithm(library);
   const rnd = new SeededRandom(opts.seed ?? 1);
@@ -90,14 +104,13 @@ export async function startSpectrometerSimulator(opts: SpectrometerSimulatorOpti
       spectrum = simulateMeasurement(library, { components: ids.map((id, i) => ({ id, weight: i === 0 ? w : 1 - w })) }, { ...model, snr: rnd.range(40, 120) });
     }
     const analysis = vendor(spectrum.x, spectrum.y);
-    const time = new Date(Date.now());
     const jcamp = writeJcamp({
       title: `Sample S-${String(sample).padStart(5, '0')}`, dataType: 'INFRARED SPECTRUM', xUnits: '1/CM', yUnits: 'ABSORBANCE',
       x0: spectrum.x[0] as number, x1: spectrum.x[spectrum.x.length - 1] as number, y: spectrum.y, form: 'DIFDUP', yFactor: 0.001,
       labels: { ORIGIN: 'BorderLink HSX-1 simulator', OWNER: 'public domain (simulated)', 'SPECTROMETER/DATA SYSTEM': 'HSX Handheld FTIR (simulated)', $SCENARIO: scenario },
     });
     const m: HsxResult = {
-      type: 'RES', sampleId: `S-${String(sample).padStart(5, '0')}`, time: time.toISOString(), operator: 'officer-117', serial: 'HSX-0042', firmware: '3.1.4', model: 'HSX Handheld FTIR',
+      type: 'RES', sampleId: `S-${String(sample).padStart(5, '0')}`, time: deviceTime(Date.now(), opts.utcOffsetMinutes ?? 60), operator: 'officer-117', serial: 'HSX-0042', firmware: '3.1.4', model: 'HSX Handheld FTIR',
       technique: 'ftir', integrationMs: 2000, library: { name: 'HSX Threat Library', version: '2026.3' }, verdict: analysis.verdict,
       ...(analysis.threatClass ? { threatClass: analysis.threatClass } : {}), hits: analysis.hits, jcamp: Buffer.from(jcamp, 'latin1'),
     };

@@ -59,8 +59,34 @@ export interface DocumentFrame {
   data: Buffer;
 }
 
+/**
+ * One OPC UA notification (src/connectors/opcua.ts): a data change of monitored variables, or one
+ * event. Values are already JSON-safe (Int64 as a number when exact, else a decimal string;
+ * DateTime as RFC 3339; ByteString as base64; LocalizedText as its text; NodeId as text, with
+ * `nsu=<namespace URI>;` instead of a server-specific index), so a codec never meets a
+ * node-opcua type and quarantine can keep the frame as JSON.
+ */
+export interface OpcUaFrame {
+  transport: 'opcua';
+  receivedAt: number;
+  /** 'data-change': the current snapshot of every monitored item (after a change); 'event': one OPC UA event */
+  source: 'data-change' | 'event';
+  /** monitored values by the name the config/profile gives each node: JSON-safe (numbers, strings, booleans, ISO dates, arrays) */
+  values: { [name: string]: JsonValue };
+  /**
+   * data-change: the names whose value (or quality) changed. The snapshot pushed after each
+   * (re)connection lists what differs from the last frame pushed (everything, the first time).
+   * event: empty.
+   */
+  changed: string[];
+  /** for events: the selected event fields by name */
+  event?: { [name: string]: JsonValue };
+  /** server timestamps / status of the changed items, for quality */
+  quality: 'good' | 'uncertain' | 'bad';
+}
+
 /** The union grows as connectors are added; every member carries `transport`. */
-export type Frame = ModbusFrame | StreamFrame | DocumentFrame;
+export type Frame = ModbusFrame | StreamFrame | DocumentFrame | OpcUaFrame;
 
 /** Raw bytes of a frame, as kept in quarantine. */
 export function frameBytes(frame: Frame): Buffer {
@@ -68,6 +94,8 @@ export function frameBytes(frame: Frame): Buffer {
     case 'modbus-tcp':
     case 'modbus-rtu':
       return Buffer.concat(frame.blocks.map((b) => b.data));
+    case 'opcua':
+      return Buffer.from(JSON.stringify({ source: frame.source, values: frame.values, changed: frame.changed, quality: frame.quality, ...(frame.event ? { event: frame.event } : {}) }), 'utf8');
     default:
       return frame.data;
   }
@@ -212,8 +240,30 @@ export interface StreamPlan {
   idleTimeoutMs: number;
 }
 
+/**
+ * How a document adapter's results are fetched by the HTTP polling connector
+ * (src/connectors/http-poll.ts): GET {url}?{cursorParam}={cursor}&{limitParam}={limit}. The
+ * cursor is the adapter's own: its reducer state carries it as `state.cursor` (a number or a
+ * string, the highest result id committed), so it moves only with durable events and a restart
+ * resumes from the outbox.
+ */
+export interface HttpPollPlan {
+  /** default poll period; a device's configuration may override it */
+  pollIntervalMs: number;
+  /** default timeout of one request, body included; a device's configuration may override it */
+  timeoutMs: number;
+  /** results asked for per page */
+  limit: number;
+  /** query parameter of the cursor (since_id, since, after...) */
+  cursorParam: string;
+  /** query parameter of the page size */
+  limitParam: string;
+}
+
 export interface DocumentPlan {
   kind: 'document';
+  /** set when the device's results can be polled over HTTP (the http-poll connector) */
+  poll?: HttpPollPlan;
   /** accepted media types (HTTP) */
   mediaTypes: readonly string[];
   /** accepted file name suffixes (folder), lower case, with the dot */
@@ -223,7 +273,30 @@ export interface DocumentPlan {
   artifactMediaType: string;
 }
 
-export type AcquisitionPlan = ModbusPollPlan | StreamPlan | DocumentPlan;
+/**
+ * What an OPC UA adapter monitors (src/connectors/opcua.ts). Node ids and browse paths are text:
+ *   nodeId      `ns=2;s=Scanner.State`, `i=2253`, or with the namespace by URI, which does not
+ *               depend on the server's namespace order: `nsu=urn:borderlink:sim:xray;s=Scanner.State`
+ *   browsePath  browse names from the Objects folder, separated by `/`; each name is `Name`
+ *               (namespace 0), `2:Name` (namespace index) or `{urn:borderlink:sim:xray}Name`
+ *               (namespace URI); resolved with TranslateBrowsePathsToNodeIds at every connection
+ */
+export interface OpcUaPlan {
+  kind: 'opcua';
+  /** one monitored item each; `name` keys the frame's values; exactly one of nodeId and browsePath */
+  nodes: Array<{ name: string; nodeId?: string; browsePath?: string; samplingIntervalMs: number; queueSize: number }>;
+  /**
+   * Events of one notifier (the Server object `i=2253`, or a device object), with the fields
+   * selected by browse name (EventId, EventType, Time, Message, Severity, and custom ones written
+   * like a browse path, e.g. `{urn:borderlink:sim:xray}ScanId`). A frame keys each field by its
+   * name without the namespace (`ScanId`).
+   */
+  events?: { notifier: string /* nodeId or browse path */; fields: string[] /* browse names of event fields: EventId, EventType, Time, Message, Severity, and custom ones */ };
+  publishingIntervalMs: number;
+  keepAliveCount: number;
+}
+
+export type AcquisitionPlan = ModbusPollPlan | StreamPlan | DocumentPlan | OpcUaPlan;
 
 export interface AdapterDefinition<F extends Frame, R, O, S extends JsonValue> {
   /** stable forever: it is stamped on every event */

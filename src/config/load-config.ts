@@ -14,7 +14,7 @@ import { displayPath } from '../json-pointer.js';
 import { packageRoot } from '../package-root.js';
 import { applyEnvOverlay } from './env-overlay.js';
 import { checkSemantics } from './semantic-checks.js';
-import type { GatewayConfig, SimulatorConfig } from './types.js';
+import type { GatewayConfig, OpcUaConnection, OpcUaIdentity, SimulatorConfig } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -64,7 +64,7 @@ function describeAjvError(e: ErrorObject, locate: Locate): string | undefined {
       return `${where}${line}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'oneOf':
       if (e.instancePath.endsWith('/connection')) {
-        return `${where}${line}: give exactly one of: host and port, simulator, serial, folder, ingestPath, url`;
+        return `${where}${line}: give exactly one of: host and port, simulator, serial, folder, ingestPath, url, opcua (with endpointUrl)`;
       }
       return `${where}${line}: ${e.message ?? 'is invalid'}`;
     case 'not':
@@ -145,6 +145,42 @@ function readSecretFile(file: string, what: string): string {
   }
 }
 
+/**
+ * OPC UA settings with their defaults: for a device with connection.opcua, or one that names an
+ * OPC UA simulator (which needs a PKI too). Secure by default: SignAndEncrypt, Basic256Sha256,
+ * unknown server certificates refused.
+ */
+function opcuaConnection(c: Record<string, unknown>, deviceId: string, dataDir: string, opcuaSimulators: ReadonlySet<string>): OpcUaConnection | undefined {
+  type Obj = Record<string, unknown>;
+  const o = c.opcua as Obj | undefined;
+  if (o === undefined && !(typeof c.simulator === 'string' && opcuaSimulators.has(c.simulator))) return undefined;
+  const sec = (o?.security ?? {}) as Obj;
+  const idn = (o?.identity ?? {}) as Obj;
+  let identity: OpcUaIdentity = { type: 'anonymous' };
+  if (idn.type === 'username') {
+    identity = {
+      type: 'username',
+      username: idn.username as string,
+      password: typeof idn.passwordFile === 'string' ? readSecretFile(idn.passwordFile, `OPC UA password of device ${deviceId}`) : (idn.password as string),
+    };
+  } else if (idn.type === 'certificate') {
+    identity = { type: 'certificate', certFile: idn.certFile as string, keyFile: idn.keyFile as string };
+  }
+  return {
+    ...(typeof o?.endpointUrl === 'string' ? { endpointUrl: o.endpointUrl } : {}),
+    security: {
+      policy: (sec.policy as OpcUaConnection['security']['policy'] | undefined) ?? 'Basic256Sha256',
+      mode: (sec.mode as OpcUaConnection['security']['mode'] | undefined) ?? 'SignAndEncrypt',
+      allowInsecure: (sec.allowInsecure as boolean | undefined) ?? false,
+    },
+    identity,
+    trustUnknownServer: (o?.trustUnknownServer as boolean | undefined) ?? false,
+    pkiDir: path.resolve(dataDir, typeof o?.pkiDir === 'string' ? o.pkiDir : path.join('pki', 'opcua')),
+    ...(typeof o?.applicationUri === 'string' ? { applicationUri: o.applicationUri } : {}),
+    ...(typeof o?.connectTimeoutMs === 'number' ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+  };
+}
+
 function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
   type Obj = Record<string, unknown>;
   const g = v.gateway as Obj;
@@ -165,6 +201,7 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
   }));
   // relative folders (watched folders, simulator drop folders) live under the data dir
   const dataDir = path.resolve(g.dataDir as string);
+  const opcuaSimulators = new Set(((v.simulators as Obj[] | undefined) ?? []).filter((s) => s.kind === 'xray-opcua').map((s) => s.id as string));
   return {
     baseDir: path.dirname(path.resolve(file)),
     gateway: {
@@ -204,11 +241,31 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
       apiKeys,
       maxPageSize: (h.maxPageSize as number | undefined) ?? 500,
       bodyLimitBytes: (h.bodyLimitBytes as number | undefined) ?? 10 * 1024 * 1024,
+      scannerUpload: (() => {
+        const su = (h.scannerUpload ?? {}) as Obj;
+        return {
+          maxImageBytes: (su.maxImageBytes as number | undefined) ?? 20 * 1024 * 1024,
+          maxImages: (su.maxImages as number | undefined) ?? 8,
+          maxResultBytes: (su.maxResultBytes as number | undefined) ?? 1024 * 1024,
+        };
+      })(),
     },
     outbox: {
       batchMaxEvents: (o.batchMaxEvents as number | undefined) ?? 500,
       retentionHours: (o.retentionHours as number | undefined) ?? 168,
     },
+    artifacts: (() => {
+      const a = (v.artifacts ?? {}) as Obj;
+      const r = (a.retention ?? {}) as Obj;
+      return {
+        maxBytes: (a.maxBytes as number | undefined) ?? 64 * 1024 * 1024,
+        retention: {
+          maxAgeDays: (r.maxAgeDays as number | undefined) ?? 0,
+          maxTotalBytes: (r.maxTotalBytes as number | undefined) ?? 0,
+          intervalMinutes: (r.intervalMinutes as number | undefined) ?? 60,
+        },
+      };
+    })(),
     identification: {
       enabled: (idn.enabled as boolean | undefined) ?? true,
       ...(typeof idn.library === 'string' ? { library: path.resolve(path.dirname(path.resolve(file)), idn.library) } : {}),
@@ -219,12 +276,14 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
       kind: s.kind as SimulatorConfig['kind'],
       intervalMs: s.intervalMs as number | undefined,
       units: s.units as number[] | undefined,
-      folder: typeof s.folder === 'string' ? path.resolve(dataDir, s.folder) : undefined,
+      folder: typeof s.folder === 'string' ? path.resolve(dataDir, s.folder) : s.kind === 'xray-opcua' ? path.join(dataDir, 'simulators', s.id as string) : undefined,
       host: s.host as string,
       port: s.port as number,
       scenario: s.scenario as string,
       seed: s.seed as number | undefined,
       unitId: s.unitId as number,
+      ...(s.mode === 'webhook' || s.mode === 'poll' ? { mode: s.mode } : {}),
+      ...(typeof s.webhookUrl === 'string' ? { webhookUrl: s.webhookUrl } : {}),
     })),
     devices: ((v.devices as Obj[] | undefined) ?? []).map((d) => {
       const c = d.connection as Obj;
@@ -261,6 +320,7 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
             : undefined,
           folder: typeof c.folder === 'string' ? path.resolve(dataDir, c.folder) : undefined,
           ingestPath: c.ingestPath as string | undefined,
+          opcua: opcuaConnection(c, d.id as string, dataDir, opcuaSimulators),
           url: c.url as string | undefined,
           pageSize: c.pageSize as number | undefined,
           bearerToken: typeof c.bearerTokenFile === 'string' ? readSecretFile(c.bearerTokenFile, `bearer token of device ${String(d.id)}`).trim() : (c.bearerToken as string | undefined),

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { checkOpcUaDevice } from './opcua-checks.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,7 +32,9 @@ export function checkSemantics(
   for (const id of duplicates(devices.map((d) => d.id as string))) problems.push(`devices: id "${id}" is used more than once`);
   for (const id of duplicates(sims.map((s) => s.id as string))) problems.push(`simulators: id "${id}" is used more than once`);
   const simIds = new Set(sims.map((s) => s.id as string));
+  const opcuaSimIds = new Set(sims.filter((s) => s.kind === 'xray-opcua').map((s) => s.id as string));
   devices.forEach((d, i) => {
+    problems.push(...checkOpcUaDevice(d, i, ctx.locate, opcuaSimIds));
     const c = d.connection as Obj;
     if (typeof c.simulator === 'string' && !simIds.has(c.simulator)) {
       problems.push(`devices[${i}].connection.simulator${ctx.locate(`/devices/${i}/connection/simulator`)}: no simulator with id "${c.simulator}" (known: ${[...simIds].join(', ') || 'none'})`);

@@ -8,9 +8,10 @@
  *   stream      + host/port (or a simulator)  -> TCP socket (the gateway connects as a client)
  *   document    + folder                      -> watched folder
  *   document    + ingestPath                  -> POST /v1/ingest/{ingestPath} (no connector; a target)
+ *   opcua       + opcua.endpointUrl (or an OPC UA simulator) -> OPC UA client subscription
  */
 import type {
-  AnyAdapter, DocumentFrame, DocumentPlan, Frame, ModbusFrame, ModbusPollPlan, StreamFrame,
+  AnyAdapter, DocumentFrame, DocumentPlan, Frame, ModbusFrame, ModbusPollPlan, OpcUaFrame, StreamFrame,
 } from '../adapter/types.js';
 import type { Clock } from '../clock.js';
 import type { DeviceConfig, SerialLine } from '../config/types.js';
@@ -18,9 +19,13 @@ import { BorderlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createFolderConnector } from './folder.js';
 import { createHttpPollConnector } from './http-poll.js';
+import type { ArtifactStore } from '../artifacts/types.js';
+import { withScannerImages } from '../dicos/poll-images.js';
+import { isHttpScannerAdapter } from '../dicos/scanner-adapters.js';
 import { createWebhookVerifier } from '../http/webhook-signature.js';
 import { createModbusRtuBus, type ModbusRtuBus } from './modbus-rtu-bus.js';
 import { createModbusTcpConnector } from './modbus-tcp.js';
+import { createOpcUaConnector } from './opcua.js';
 import { openTcpRtuPort, rtuTcpAddress } from './rtu-tcp-port.js';
 import { createSerialConnector } from './serial.js';
 import { createTcpSocketConnector } from './tcp-socket.js';
@@ -37,6 +42,10 @@ export interface DeviceAddress {
   host: string;
   port: number;
   rtu?: boolean;
+  /** an OPC UA simulator: its endpoint, and its certificate (trusted for the devices that name it) */
+  opcua?: { endpointUrl: string; serverCertificate?: Buffer };
+  /** an HTTP simulator: the path of its results API (polled at http://host:port{path}) */
+  path?: string;
 }
 
 export interface ConnectorFactory {
@@ -48,7 +57,14 @@ function lineKey(s: SerialLine): string {
   return s.path;
 }
 
-export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): ConnectorFactory {
+export function createConnectorFactory(deps: {
+  logger: Logger;
+  clock: Clock;
+  /** where polled X-ray scanners' images are stored (without it, events reference the scanner's URLs) */
+  artifacts?: ArtifactStore;
+  /** largest image fetched from a polled scanner (default 20 MiB) */
+  scannerImageMaxBytes?: number;
+}): ConnectorFactory {
   const buses = new Map<string, { bus: ModbusRtuBus; line: SerialLine }>();
   const { logger, clock } = deps;
 
@@ -102,16 +118,39 @@ export function createConnectorFactory(deps: { logger: Logger; clock: Clock }): 
               },
             };
           }
-          if (c.url) {
+          const pollUrl = c.url ?? (address?.path ? `http://${address.host}:${address.port}${address.path}` : undefined);
+          if (pollUrl) {
+            // X-ray scanners: the images a page references are fetched and stored before it reaches the codec
+            const pollSink = deps.artifacts !== undefined && isHttpScannerAdapter(adapter)
+              ? withScannerImages({
+                sink: sink as Sink<DocumentFrame>, artifacts: deps.artifacts, pollUrl, maxImageBytes: deps.scannerImageMaxBytes ?? 20 * 1024 * 1024,
+                timeoutMs: device.timeoutMs ?? plan.poll?.timeoutMs ?? 5000, logger, ...(c.bearerToken ? { bearerToken: c.bearerToken } : {}),
+              })
+              : (sink as Sink<DocumentFrame>);
             return {
               connector: createHttpPollConnector({
-                deviceId: device.id, url: c.url, pollIntervalMs: device.pollIntervalMs ?? 2000, timeoutMs: device.timeoutMs ?? 5000, pageSize: c.pageSize ?? 100,
-                cursorParam: 'since_id', limitParam: 'limit', cursorKey: 'cursor', maxBytes: plan.maxBytes, sink: sink as Sink<DocumentFrame>, logger, clock,
+                // a declarative JSON profile names its own cursor and page parameters (plan.poll)
+                deviceId: device.id, url: pollUrl,
+                pollIntervalMs: device.pollIntervalMs ?? plan.poll?.pollIntervalMs ?? 2000, timeoutMs: device.timeoutMs ?? plan.poll?.timeoutMs ?? 5000,
+                pageSize: c.pageSize ?? plan.poll?.limit ?? 100,
+                cursorParam: plan.poll?.cursorParam ?? 'since_id', limitParam: plan.poll?.limitParam ?? 'limit', cursorKey: 'cursor', maxBytes: plan.maxBytes, sink: pollSink, logger, clock,
                 ...(c.bearerToken ? { bearerToken: c.bearerToken } : {}),
               }),
             };
           }
           throw bad(device, adapter, 'needs a folder, an ingestPath or a url');
+        }
+        case 'opcua': {
+          const settings = c.opcua;
+          const endpointUrl = address?.opcua?.endpointUrl ?? settings?.endpointUrl;
+          if (!settings || endpointUrl === undefined) throw bad(device, adapter, 'needs connection.opcua with an endpointUrl, or an OPC UA simulator');
+          const pinned = address?.opcua?.serverCertificate;
+          return {
+            connector: createOpcUaConnector({
+              deviceId: device.id, endpointUrl, settings, plan, sink: sink as Sink<OpcUaFrame>, logger, clock,
+              ...(pinned ? { pinnedServerCertificate: pinned } : {}),
+            }),
+          };
         }
         default: {
           const never: never = plan;

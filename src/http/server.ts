@@ -24,6 +24,7 @@ import { ingestRoutes, type IngestTarget } from './routes/ingest.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openApiRoutes } from './routes/openapi-document.js';
 import { quarantineRoutes } from './routes/quarantine.js';
+import { scannerUploadRoutes, type ScannerUploadRoutesOptions } from './routes/scanner-upload.js';
 
 export type { Readiness } from './routes/health.js';
 export type { IngestTarget } from './routes/ingest.js';
@@ -60,6 +61,8 @@ export interface HttpDeps {
   version: string;
   /** POST /v1/ingest/<path>: documents pushed to the device configured for each path (none: no route) */
   ingest?: ReadonlyMap<string, IngestTarget>;
+  /** POST /v1/scanners/<path>/results: X-ray scanner uploads (multipart), by scanner path (none: no route) */
+  scannerUploads?: Omit<ScannerUploadRoutesOptions, 'authenticated'>;
 }
 
 export const HTTP_LIMIT_DEFAULTS: Required<HttpLimits> = {
@@ -174,6 +177,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       await v1.register(quarantineRoutes, { store: deps.store, limits: pageLimits, authenticated });
       await v1.register(artifactsRoutes, { artifactsDir: deps.artifactsDir, authenticated });
       if (deps.ingest !== undefined && deps.ingest.size > 0) await v1.register(ingestRoutes, { ingest: deps.ingest, authenticated });
+      if (deps.scannerUploads !== undefined && deps.scannerUploads.targets.size > 0) await v1.register(scannerUploadRoutes, { ...deps.scannerUploads, authenticated });
     }, { prefix: '/v1' });
   });
 

@@ -21,6 +21,7 @@ import type { OutboxRow, QuarantineRecord } from '../../src/outbox/types.js';
 import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { createEventValidator } from '../../src/schema/validator.js';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
+import { opcuaSettings } from '../helpers/opcua.js';
 
 export interface DeviceAddress {
   host: string;
@@ -28,8 +29,8 @@ export interface DeviceAddress {
   unitId: number;
 }
 
-/** Where the harness finds the device: a TCP address (Modbus TCP, TCP stream) or a watched folder. */
-export type HarnessTarget = DeviceAddress | { folder: string } | { url: string };
+/** Where the harness finds the device: a TCP address (Modbus TCP, TCP stream), a watched folder, a polled URL, or an OPC UA server. */
+export type HarnessTarget = DeviceAddress | { folder: string } | { url: string } | { opcua: { endpointUrl: string; serverCertificate?: Buffer } };
 
 export interface Harness {
   rows: OutboxRow[];
@@ -68,7 +69,8 @@ export async function startHarness(opts: {
   const deviceId = opts.deviceId ?? 'contract-device';
   const sink = pipeline.forDevice({ id: deviceId, siteId: 'BGSOF', laneId: '1' }, opts.adapter, {});
   const target = opts.address;
-  const connection: DeviceConnection = 'folder' in target ? { folder: target.folder, unitId: 1 } : 'url' in target ? { url: target.url, unitId: 1 } : { host: target.host, port: target.port, unitId: target.unitId };
+  const connection: DeviceConnection = 'folder' in target ? { folder: target.folder, unitId: 1 } : 'url' in target ? { url: target.url, unitId: 1 }
+    : 'opcua' in target ? { opcua: opcuaSettings(path.join(dir, 'pki')), unitId: 1 } : { host: target.host, port: target.port, unitId: target.unitId };
   // for streams, timeoutMs is how long silence lasts before the link is called degraded
   const plan = opts.adapter.acquisition;
   const adapter: AnyAdapter = plan.kind === 'stream' && opts.timeoutMs !== undefined ? { ...opts.adapter, acquisition: { ...plan, idleTimeoutMs: opts.timeoutMs } } : opts.adapter;
@@ -76,7 +78,7 @@ export async function startHarness(opts: {
     { id: deviceId, adapter: opts.adapter.id, enabled: true, options: {}, connection, pollIntervalMs: opts.pollIntervalMs ?? 100, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
     adapter,
     sink as Sink<Frame>,
-    'folder' in target || 'url' in target ? undefined : { host: target.host, port: target.port },
+    'opcua' in target ? { host: '', port: 0, opcua: target.opcua } : 'folder' in target || 'url' in target ? undefined : { host: target.host, port: target.port },
   );
   const connector = built.connector;
   if (!connector) throw new Error(`no connector for adapter ${opts.adapter.id}`);

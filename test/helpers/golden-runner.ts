@@ -2,7 +2,7 @@
  * Runs a golden case through an adapter exactly as the pipeline does (decode, then normalise
  * each record with the state carried from frame to frame), stopping at the first failure.
  */
-import type { AnyAdapter, CodecContext, DeviceIdentity, EventDraft, Frame } from '../../src/adapter/types.js';
+import type { AnyAdapter, CodecContext, DeviceIdentity, EventDraft, Frame, OpcUaFrame } from '../../src/adapter/types.js';
 import type { JsonValue } from '../../src/schema/detection-event.js';
 import { toModbusFrame, type FrameFixture } from './modbus-image.js';
 import { toStreamFrame, type StreamFrameFixture } from './stream-fixture.js';
@@ -35,14 +35,15 @@ export function withAttachmentsStored(d: EventDraft): EventDraft {
   return { ...rest, artifacts: refs };
 }
 
-/** One frame of a golden input.json: a Modbus poll, a framed message of a byte stream, or a document file. */
-export type GoldenFrameFixture = FrameFixture | StreamFrameFixture | DocumentFrameFixture;
+/** One frame of a golden input.json: a Modbus poll, a framed message of a byte stream, a document file, or an OPC UA frame as is (it is JSON). */
+export type GoldenFrameFixture = FrameFixture | StreamFrameFixture | DocumentFrameFixture | OpcUaFrame;
 
 /** The fixture as the frame the adapter's transport delivers. */
 export function toGoldenFrame(adapter: AnyAdapter, fixture: GoldenFrameFixture, caseDir?: string): Frame {
   const t = adapter.transport;
   if (t === 'folder' || t === 'http-push' || t === 'http-poll') return toDocumentFrame(fixture as DocumentFrameFixture, t, caseDir);
   if (t === 'serial' || t === 'tcp-socket') return toStreamFrame(fixture as StreamFrameFixture, t);
+  if (t === 'opcua') return { ...(fixture as OpcUaFrame), transport: 'opcua' };
   return toModbusFrame(fixture as FrameFixture, t as 'modbus-tcp' | 'modbus-rtu');
 }
 

@@ -1,7 +1,9 @@
 /**
  * profile.yaml -> AdapterDefinition. The result is indistinguishable, to the runtime, from a
  * hand-written adapter: a read plan, a pure decode (blocks -> field values) and a reducer
- * normalise (field values + rule memory -> drafts + new memory).
+ * normalise (field values + rule memory -> drafts + new memory). Profiles whose transport is
+ * http-poll or http-push read JSON bodies instead of registers (json-profile.ts); the emit rules
+ * are the same.
  */
 import type { JsonValue } from '../../schema/detection-event.js';
 import {
@@ -15,6 +17,9 @@ import { problemList, profileInvalid } from './profile-problems.js';
 import { createProfileShapeCheck, type ProfileShapeCheck } from './profile-shape.js';
 import type { FieldValues, Profile, ProfileProblem } from './profile-types.js';
 import { planReads } from './read-plan.js';
+import { buildJsonProfileAdapter, compileJsonParts, type JsonProfileAdapter } from './json-profile.js';
+import { pointer, type ProblemList } from './profile-problems.js';
+import { JSON_TRANSPORTS, type ModbusFieldSpec } from './profile-types.js';
 import { decodeFields } from './register-decode.js';
 
 /** What decode hands to normalise: one poll's values, by field name. */
@@ -34,9 +39,25 @@ interface CompiledParts {
   plan: ModbusPollPlan;
 }
 
+const isJsonProfile = (profile: Profile): boolean => JSON_TRANSPORTS.includes(profile.transport);
+
+/** The Modbus fields of a Modbus profile; a JSON field (path) or a json section is refused. */
+function modbusFields(profile: Profile, problems: ProblemList): { [name: string]: ModbusFieldSpec } {
+  if (profile.json !== undefined) problems.add(pointer('json'), `is for http-poll and http-push profiles, not ${profile.transport}`);
+  for (const k of ['limit', 'maxBytes'] as const) {
+    if (profile.acquisition[k] !== undefined) problems.add(pointer('acquisition', k), `is for http-poll and http-push profiles, not ${profile.transport}`);
+  }
+  const out: { [name: string]: ModbusFieldSpec } = {};
+  for (const [name, spec] of Object.entries(profile.fields)) {
+    if ('path' in spec) problems.add(pointer('fields', name), `is a JSON field (path): a ${profile.transport} profile reads Modbus fields (table, address)`);
+    else out[name] = spec;
+  }
+  return out;
+}
+
 function compileParts(profile: Profile): { problems: readonly ProfileProblem[]; parts: CompiledParts } {
   const problems = problemList();
-  const fields = compileFields(profile.fields, problems);
+  const fields = compileFields(modbusFields(profile, problems), problems);
   // A field that failed its own checks is 'unknown' to the rules, so it is not reported twice.
   const compiled = new Map(fields.map((f) => [f.name, fieldKind(f)] as const));
   const kinds = new Map<string, FieldKind | 'unknown'>(Object.keys(profile.fields).map((n) => [n, compiled.get(n) ?? 'unknown']));
@@ -61,6 +82,11 @@ function compileParts(profile: Profile): { problems: readonly ProfileProblem[]; 
  * references to missing fields or fields of the wrong kind, duplicate rule ids. Empty when fine.
  */
 export function profileProblems(profile: Profile): readonly ProfileProblem[] {
+  if (isJsonProfile(profile)) {
+    const problems = problemList();
+    compileJsonParts(profile, problems);
+    return problems.items;
+  }
   return compileParts(profile).problems;
 }
 
@@ -70,7 +96,19 @@ export function profileProblems(profile: Profile): readonly ProfileProblem[] {
  * listing every problem.
  */
 export function compileProfile(profile: Profile, shapeCheck: ProfileShapeCheck = createProfileShapeCheck()): AnyAdapter {
+  if (typeof profile === 'object' && profile !== null && isJsonProfile(profile)) return compileJsonProfileTyped(profile, shapeCheck) as unknown as AnyAdapter;
   return compileProfileTyped(profile, shapeCheck);
+}
+
+/** A JSON profile (http-poll, http-push) with the adapter's concrete types, for tests and tools. */
+export function compileJsonProfileTyped(profile: Profile, shapeCheck: ProfileShapeCheck = createProfileShapeCheck()): JsonProfileAdapter {
+  const source = typeof profile === 'object' && profile !== null && typeof profile.id === 'string' ? `"${profile.id}"` : '(unnamed)';
+  const shape = shapeCheck(profile);
+  if (shape.length > 0) throw profileInvalid(source, shape);
+  const problems = problemList();
+  const parts = compileJsonParts(profile, problems);
+  if (problems.items.length > 0) throw profileInvalid(source, problems.items);
+  return buildJsonProfileAdapter(profile, parts, profile.optionsSchema ?? NO_OPTIONS);
 }
 
 /** compileProfile with the adapter's concrete types, for tests and tools. */
@@ -78,6 +116,7 @@ export function compileProfileTyped(profile: Profile, shapeCheck: ProfileShapeCh
   const source = typeof profile === 'object' && profile !== null && typeof profile.id === 'string' ? `"${profile.id}"` : '(unnamed)';
   const shape = shapeCheck(profile);
   if (shape.length > 0) throw profileInvalid(source, shape);
+  if (isJsonProfile(profile)) throw profileInvalid(source, [{ path: '/transport', message: `${profile.transport} is a JSON profile: compile it with compileJsonProfileTyped` }]);
   const { problems, parts } = compileParts(profile);
   if (problems.length > 0) throw profileInvalid(source, problems);
   const { fields, rules, plan } = parts;
@@ -88,7 +127,7 @@ export function compileProfileTyped(profile: Profile, shapeCheck: ProfileShapeCh
     technique: profile.technique,
     vendor: profile.vendor,
     model: profile.model,
-    transport: profile.transport,
+    transport: profile.transport as ModbusFrame['transport'],
     optionsSchema: profile.optionsSchema ?? NO_OPTIONS,
     acquisition: plan,
     initialState: initialProfileState,

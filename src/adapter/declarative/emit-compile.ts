@@ -16,8 +16,13 @@ import {
 } from './profile-types.js';
 import { parseTemplate, singleRef, templateRefs, type Template } from './template.js';
 
-/** Field kinds by name; 'unknown' for a field that failed its own checks (already reported). */
-type Kinds = ReadonlyMap<string, FieldKind | 'unknown'>;
+/**
+ * Field kinds by name; 'unknown' for a field that failed its own checks (already reported);
+ * 'list' for a JSON list field, whose elements' fields only findings with `each` can name.
+ */
+export type Kinds = ReadonlyMap<string, FieldKind | 'list' | 'unknown'>;
+/** JSON profiles: each list field's element fields and their kinds. */
+export type ListItemKinds = ReadonlyMap<string, ReadonlyMap<string, FieldKind | 'unknown'>>;
 type Path = readonly (string | number)[];
 
 /** Body parts each event type may carry (timing, quality, source and raw go anywhere). */
@@ -32,6 +37,7 @@ const BODY_PARTS = ['subject', 'outcome', 'measurements', 'findings', 'fault', '
 /** Resolves references against the field kinds and reports misuse at the right path. */
 interface Ctx {
   kinds: Kinds;
+  items: ListItemKinds;
   problems: ProblemList;
 }
 
@@ -41,7 +47,12 @@ function kindName(k: FieldKind): string {
 
 function fieldRef(ctx: Ctx, path: Path, name: string, want: FieldKind | 'any'): void {
   const k = ctx.kinds.get(name);
-  if (k === undefined) ctx.problems.add(pointer(...path), `names no field: "${name}"`);
+  if (k === undefined) {
+    const dot = name.indexOf('.');
+    const list = dot > 0 ? name.slice(0, dot) : undefined;
+    const hint = list !== undefined && ctx.items.has(list) ? ` (a field of list "${list}" elements: only a finding with each: ${list} can name it)` : '';
+    ctx.problems.add(pointer(...path), `names no field: "${name}"${hint}`);
+  } else if (k === 'list') ctx.problems.add(pointer(...path), `field "${name}" is a list: name it with each: on a finding, and its elements' fields as \${${name}.item}`);
   else if (want !== 'any' && k !== 'unknown' && k !== want) ctx.problems.add(pointer(...path), `field "${name}" is ${kindName(k)}, needs ${kindName(want)}`);
 }
 
@@ -100,6 +111,10 @@ function compileTrigger(ctx: Ctx, path: Path, spec: TriggerSpec): CompiledTrigge
     if (spec.baseline !== undefined) ctx.problems.add(pointer(...path, 'baseline'), 'is only for changed, increased, rising and falling');
     return { kind: 'every', periodMs: Math.round(spec.every * 1000), gate };
   }
+  if (spec.always !== undefined) {
+    if (spec.baseline !== undefined) ctx.problems.add(pointer(...path, 'baseline'), 'is only for changed, increased, rising and falling');
+    return { kind: 'always', gate };
+  }
   const edges: readonly EdgeKind[] = ['changed', 'increased', 'rising', 'falling'];
   const kind = edges.find((k) => spec[k] !== undefined) ?? 'changed';
   const field = spec[kind] ?? '';
@@ -109,7 +124,7 @@ function compileTrigger(ctx: Ctx, path: Path, spec: TriggerSpec): CompiledTrigge
   if (spec.baseline !== undefined) {
     const fk = ctx.kinds.get(field);
     const bk: FieldKind = typeof spec.baseline === 'boolean' ? 'bool' : typeof spec.baseline === 'number' ? 'number' : 'text';
-    if (fk !== undefined && fk !== 'unknown' && fk !== bk) ctx.problems.add(pointer(...path, 'baseline'), `is ${kindName(bk)} but field "${field}" is ${kindName(fk)}`);
+    if (fk !== undefined && fk !== 'unknown' && fk !== 'list' && fk !== bk) ctx.problems.add(pointer(...path, 'baseline'), `is ${kindName(bk)} but field "${field}" is ${kindName(fk)}`);
     trigger.baseline = spec.baseline;
   }
   return trigger;
@@ -132,13 +147,29 @@ function compileMeasurement(ctx: Ctx, path: Path, m: MeasurementSpec): CompiledM
   return out;
 }
 
-function compileFinding(ctx: Ctx, path: Path, f: FindingSpec): CompiledFinding {
+/** Within a finding with `each: list`, the list's element fields are in scope as `list.item`. */
+function scopedTo(ctx: Ctx, path: Path, list: string): Ctx {
+  const k = ctx.kinds.get(list);
+  const items = ctx.items.get(list);
+  if (k === undefined) ctx.problems.add(pointer(...path), `names no field: "${list}"`);
+  else if (k !== 'list' && k !== 'unknown') ctx.problems.add(pointer(...path), `field "${list}" is ${kindName(k)}, needs a list (a JSON field of type list)`);
+  if (items === undefined) return ctx;
+  const kinds = new Map(ctx.kinds);
+  for (const [item, kind] of items) kinds.set(`${list}.${item}`, kind);
+  return { ...ctx, kinds };
+}
+
+function compileFinding(outer: Ctx, path: Path, f: FindingSpec): CompiledFinding {
+  const ctx = f.each === undefined ? outer : scopedTo(outer, [...path, 'each'], f.each);
   const out: CompiledFinding = { kind: f.kind };
+  if (f.each !== undefined) out.each = f.each;
   if (f.when !== undefined) {
     fieldRef(ctx, [...path, 'when'], f.when, 'bool');
     out.when = f.when;
   }
   if (f.name !== undefined) out.name = text(ctx, [...path, 'name'], f.name);
+  if (f.cas !== undefined) out.cas = text(ctx, [...path, 'cas'], f.cas);
+  if (f.mixtureFraction !== undefined) out.mixtureFraction = numberSlot(ctx, [...path, 'mixtureFraction'], f.mixtureFraction);
   if (f.category !== undefined) out.category = f.category;
   if (f.identified !== undefined) out.identified = boolSlot(ctx, [...path, 'identified'], f.identified);
   if (f.score !== undefined) {
@@ -197,6 +228,7 @@ function compileBody(ctx: Ctx, path: Path, rule: EmitRuleSpec, trigger: Compiled
       ...(rule.status.detail === undefined ? {} : { detail: text(ctx, [...path, 'status', 'detail'], rule.status.detail) }),
     };
   }
+  if (rule.source?.operatorId !== undefined) body.operatorId = text(ctx, [...path, 'source', 'operatorId'], rule.source.operatorId);
   const alg = rule.source?.algorithm;
   if (alg !== undefined) {
     const ap = [...path, 'source', 'algorithm'];
@@ -226,8 +258,8 @@ function compileBody(ctx: Ctx, path: Path, rule: EmitRuleSpec, trigger: Compiled
   return body;
 }
 
-export function compileEmitRules(rules: readonly EmitRuleSpec[], kinds: Kinds, problems: ProblemList): CompiledRule[] {
-  const ctx: Ctx = { kinds, problems };
+export function compileEmitRules(rules: readonly EmitRuleSpec[], kinds: Kinds, problems: ProblemList, items: ListItemKinds = new Map()): CompiledRule[] {
+  const ctx: Ctx = { kinds, items, problems };
   const seen = new Map<string, number>();
   return rules.map((rule, i) => {
     const path: Path = ['emit', i];

@@ -23,7 +23,8 @@ export interface Gate {
 
 export type CompiledTrigger =
   | { kind: EdgeKind; field: string; baseline?: FieldValue; gate: Gate }
-  | { kind: 'every'; periodMs: number; gate: Gate };
+  | { kind: 'every'; periodMs: number; gate: Gate }
+  | { kind: 'always'; gate: Gate };
 
 export interface CompiledTiming {
   endEpochSeconds: string;
@@ -44,8 +45,12 @@ export type MeasurementNumberKey =
 
 export interface CompiledFinding {
   when?: string;
+  /** a list field: one finding per element */
+  each?: string;
   kind: FindingKind;
   name?: Template;
+  cas?: Template;
+  mixtureFraction?: NumberSlot;
   category?: Category;
   identified?: BoolSlot;
   score?: { value: NumberSlot; method: Template; higherIsBetter: boolean; min?: NumberSlot; max?: NumberSlot };
@@ -66,6 +71,7 @@ export interface CompiledBody {
   findings?: readonly CompiledFinding[];
   fault?: { code: Template; severity?: 'info' | 'warning' | 'critical'; active: BoolSlot; detail?: Template };
   status?: { state: DeviceState; detail?: Template };
+  operatorId?: Template;
   algorithm?: { name: Template; version?: Template; settings?: readonly (readonly [string, ScalarSlot])[] };
   device?: readonly (readonly [DeviceKey, Template])[];
   raw?: {

@@ -11,7 +11,7 @@ import type { JsonValue } from '../../schema/detection-event.js';
 import { ok, type DecodeFailure, type EventDraft, type Result } from '../types.js';
 import { buildDraft } from './emit-body.js';
 import type { CompiledRule, CompiledTrigger, Gate } from './emit-program.js';
-import type { FieldValue, FieldValues } from './profile-types.js';
+import type { FieldValue, FieldValues, ListValues } from './profile-types.js';
 
 export type RuleMemory =
   | { kind: 'edge'; field: string; last: FieldValue }
@@ -53,7 +53,7 @@ function gateOpen(gate: Gate, values: FieldValues): boolean {
   return true;
 }
 
-function edgeFires(kind: Exclude<CompiledTrigger['kind'], 'every'>, prev: FieldValue, cur: FieldValue): boolean {
+function edgeFires(kind: Exclude<CompiledTrigger['kind'], 'every' | 'always'>, prev: FieldValue, cur: FieldValue): boolean {
   switch (kind) {
     case 'changed': return prev !== cur;
     case 'increased': return typeof prev === 'number' && typeof cur === 'number' && cur > prev;
@@ -70,6 +70,7 @@ export function evaluateTrigger(
   now: number,
 ): { fires: boolean; memory: RuleMemory | undefined } {
   const open = gateOpen(trigger.gate, values);
+  if (trigger.kind === 'always') return { fires: open, memory };
   if (trigger.kind === 'every') {
     const last = memory?.kind === 'every' ? memory.emittedAt : undefined;
     // A clock that stepped backwards must not silence the rule until it catches up.
@@ -86,7 +87,8 @@ export function evaluateTrigger(
 }
 
 /**
- * Runs every rule in profile order on one poll's values. A rule whose event cannot be built
+ * Runs every rule in profile order on one poll's values (one result's, for JSON profiles, with
+ * its lists for findings that have `each`). A rule whose event cannot be built
  * fails the whole poll (quarantined with its bytes; state unchanged), so no partial memory is kept.
  */
 export function runEmitRules(
@@ -94,6 +96,7 @@ export function runEmitRules(
   values: FieldValues,
   state: ProfileState,
   now: number,
+  lists: ListValues = {},
 ): Result<{ drafts: EventDraft[]; state: ProfileState }, DecodeFailure> {
   const drafts: EventDraft[] = [];
   let nextRules: ProfileState['rules'] | undefined;
@@ -105,7 +108,7 @@ export function runEmitRules(
       nextRules[rule.id] = r.memory;
     }
     if (!r.fires) continue;
-    const built = buildDraft(rule, values, now);
+    const built = buildDraft(rule, values, now, lists);
     if (!built.ok) return built;
     drafts.push(built.value);
   }

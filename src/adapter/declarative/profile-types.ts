@@ -19,6 +19,9 @@ export type FieldValue = number | boolean | string;
 /** Decoded values of one poll, by field name. */
 export type FieldValues = { readonly [field: string]: FieldValue };
 
+/** JSON profiles: each list field's elements, their values keyed `list.item`. */
+export type ListValues = { readonly [list: string]: readonly FieldValues[] };
+
 export type RegisterType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32';
 export type FieldType = RegisterType | 'bool';
 export type WordOrder = 'big' | 'little';
@@ -46,7 +49,60 @@ export interface ModbusFieldSpec {
   description?: string;
 }
 
-export type ProfileTransport = 'modbus-tcp' | 'modbus-rtu';
+export type ProfileTransport = 'modbus-tcp' | 'modbus-rtu' | 'http-poll' | 'http-push';
+
+export const JSON_TRANSPORTS: readonly ProfileTransport[] = ['http-poll', 'http-push'];
+
+/** The JSON types a field may read; `timestamp` becomes Unix seconds, `list` a list of element records. */
+export type JsonFieldType = 'number' | 'integer' | 'string' | 'boolean' | 'timestamp' | 'list';
+
+/** A value at a JSON path of one result (or, inside a list's `items`, of one list element). */
+export interface JsonFieldSpec {
+  path: string;
+  type: JsonFieldType;
+  /** default true: a result without the value (absent or null) fails with BL_ERR_VENDOR_JSON */
+  required?: boolean;
+  /** an optional field's value when the result has none */
+  default?: FieldValue;
+  /** boolean: true when the JSON value is one of these (any JSON scalar), false otherwise, absent included */
+  trueWhen?: (string | number | boolean)[];
+  /** number, integer: [min, max] inclusive; a value outside fails the result */
+  range?: [number, number];
+  /** list: the fields of each element, paths relative to the element ($ is the element itself) */
+  items?: { [name: string]: JsonFieldSpec };
+  unit?: string;
+  description?: string;
+}
+
+/** Where a result's spectrum is: numbers (y with firstX/lastX, or x) or an embedded JCAMP-DX text. */
+export interface JsonSpectrumSpec {
+  y?: string;
+  x?: string;
+  firstX?: string;
+  lastX?: string;
+  xUnits?: string;
+  yUnits?: string;
+  jcamp?: string;
+}
+
+/** How results are found in a JSON body and told apart. */
+export interface JsonSection {
+  /** where the results are in a polled page: an array (many) or an object (one); $ for a body that is one result */
+  items: string;
+  /** the same for a pushed body (webhook, REST ingest, file); default $ (the body is one result) */
+  pushItems?: string;
+  /** the result's id, relative to the result; ids order results and carry the cursor */
+  id: string;
+  cursor?: {
+    /** the query parameter of the since-id cursor (default since_id) */
+    param?: string;
+    /** the page-size parameter (default limit) */
+    limitParam?: string;
+    /** number: ids compare as numbers; string: as text (ULIDs, zero-padded ids). Default number */
+    type?: 'number' | 'string';
+  };
+  spectrum?: JsonSpectrumSpec;
+}
 
 export interface ProfileAcquisition {
   pollIntervalMs: number;
@@ -55,6 +111,10 @@ export interface ProfileAcquisition {
   gapTolerance?: { registers?: number; bits?: number };
   /** cap per request, at most the protocol's 125 registers / 2000 bits */
   maxPerRead?: { registers?: number; bits?: number };
+  /** http-poll: results asked for per page (default 100) */
+  limit?: number;
+  /** JSON profiles: largest body accepted, bytes (default 8 MiB) */
+  maxBytes?: number;
 }
 
 /** Constant text or a template with `${field}` references. */
@@ -79,6 +139,8 @@ export interface TriggerSpec {
   unless?: string;
   /** value assumed before the first observation; without it the first observation only sets the baseline */
   baseline?: FieldValue;
+  /** fires on every poll (Modbus) or every new result (JSON) */
+  always?: true;
 }
 
 export interface TimingSpec {
@@ -123,8 +185,13 @@ export interface ScoreSpec {
 
 export interface FindingSpec {
   when?: string;
+  /** a list field: one finding per element; `${list.item}` names the element's fields */
+  each?: string;
   kind: FindingKind;
   name?: TextSpec;
+  /** CAS registry number (codes.cas); left out when it renders empty */
+  cas?: TextSpec;
+  mixtureFraction?: NumberSpec;
   category?: Category;
   identified?: BoolSpec;
   score?: ScoreSpec;
@@ -145,6 +212,8 @@ export interface StatusSpec {
 }
 
 export interface SourceSpec {
+  /** the operator the device names; left out when it renders empty */
+  operatorId?: TextSpec;
   algorithm?: { name: TextSpec; version?: TextSpec; settings?: { [key: string]: ScalarSpec } };
   device?: { vendor?: TextSpec; model?: TextSpec; serial?: TextSpec; firmware?: TextSpec; technique?: TextSpec };
 }
@@ -185,7 +254,10 @@ export interface Profile {
   transport: ProfileTransport;
   acquisition: ProfileAcquisition;
   optionsSchema?: { [key: string]: JsonValue };
-  fields: { [name: string]: ModbusFieldSpec };
+  /** JSON profiles (http-poll, http-push) only */
+  json?: JsonSection;
+  /** Modbus fields for modbus-tcp/modbus-rtu, JSON fields for http-poll/http-push */
+  fields: { [name: string]: ModbusFieldSpec | JsonFieldSpec };
   emit: EmitRuleSpec[];
 }
 

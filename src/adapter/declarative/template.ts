@@ -1,5 +1,6 @@
 /**
- * The one reference syntax of profiles: `${fieldName}` inside a string. `$$` is a literal `$`;
+ * The one reference syntax of profiles: `${fieldName}` inside a string (`${list.item}` for a field
+ * of a list element, inside a finding with `each`). `$$` is a literal `$`;
  * a `$` not followed by `{` or `$` is literal too. A string that is exactly one reference is a
  * typed reference (it keeps the field's number or bool); any other string is text.
  */
@@ -11,7 +12,8 @@ export interface Template {
   readonly parts: readonly TemplatePart[];
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** a field name, or `list.item` for a field of a list element (findings with `each`) */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 export function parseTemplate(source: string): { ok: true; template: Template } | { ok: false; message: string } {
   const parts: TemplatePart[] = [];
@@ -27,7 +29,7 @@ export function parseTemplate(source: string): { ok: true; template: Template } 
       const close = source.indexOf('}', i + 2);
       if (close < 0) return { ok: false, message: `unterminated "\${" at character ${i + 1}` };
       const name = source.slice(i + 2, close);
-      if (!NAME.test(name)) return { ok: false, message: `"\${${name}}" is not a field reference (a letter or _, then letters, digits or _)` };
+      if (!NAME.test(name)) return { ok: false, message: `"\${${name}}" is not a field reference (a letter or _, then letters, digits or _; list.item inside a finding with each)` };
       if (text !== '') parts.push({ text });
       text = '';
       parts.push({ ref: name });

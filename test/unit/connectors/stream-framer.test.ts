@@ -294,5 +294,31 @@ describe('length-prefix with start and end bytes (STX ... ETX)', () => {
 
   it('refuses a start byte that is not a byte', () => {
     expect(() => createFramer({ ...framing, start: 256 })).toThrow(/start must be a byte/);
+    expect(() => createFramer({ ...framing, end: -1 })).toThrow(/end must be a byte/);
+  });
+
+  it('a frame cut short (device reset mid-frame) delays the frames after it until its claimed end is checked, loses none', () => {
+    const f = createFramer(framing);
+    const cut = frame('X'.repeat(300)).subarray(0, 100);
+    // the cut frame claims 303 more bytes: until they are there, the framer cannot tell it is cut
+    expect(f.push(Buffer.concat([cut, frame('A')]))).toEqual([]);
+    const out = [...f.push(Buffer.concat([frame('B'), frame('C'.repeat(300))])), ...f.flush()];
+    expect(out.filter((o) => o.kind === 'frame').map((o) => o.data.subarray(3, o.data.length - 3).toString('latin1').slice(0, 3))).toEqual(['A', 'B', 'CCC']);
+    expect(out.filter((o) => o.kind === 'garbage').reduce((n, o) => n + o.data.length, 0)).toBe(100);
+  });
+
+  it('recovers every frame and reports every noise byte, however the stream is split', () => {
+    const noise = fc.uint8Array({ minLength: 1, maxLength: 40 }).map((u) => Buffer.from(u.map((x) => (x === 0x02 ? 0x01 : x))));
+    const item = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }).map((p) => ({ kind: 'frame' as const, data: frame(Buffer.from(p).toString('latin1')) })),
+      noise.map((data) => ({ kind: 'noise' as const, data })),
+    );
+    fc.assert(fc.property(fc.array(item, { maxLength: 12 }), fc.array(fc.nat(5000), { maxLength: 8 }), (items, cuts) => {
+      const stream = Buffer.concat(items.map((i) => i.data));
+      const out = pushAll(framing, splitAt(stream, cuts), true);
+      expect(out.filter((o) => o.kind === 'frame').map((o) => o.data.toString('hex'))).toEqual(items.filter((i) => i.kind === 'frame').map((i) => i.data.toString('hex')));
+      const junk = Buffer.concat(out.filter((o) => o.kind === 'garbage').map((o) => o.data));
+      expect(junk.toString('hex')).toBe(Buffer.concat(items.filter((i) => i.kind === 'noise').map((i) => i.data)).toString('hex'));
+    }), { numRuns: 1000 });
   });
 });

@@ -76,8 +76,8 @@ emit:
       { path: '/fields/wrong/type', line: 11, message: 'must be one of: "int16", "uint16", "int32", "uint32", "float32", "bool"' },
       { path: '/fields/wrong/scale', line: 11, message: 'must not be 0' },
       { path: '/emit/0', line: 13, message: "must have required property 'outcome'" },
-      { path: '/emit/0/when', line: 15, message: 'needs exactly one of: changed, increased, rising, falling, every' },
-      { path: '/emit/1/when', line: 18, message: 'needs exactly one of: changed, increased, rising, falling, every' },
+      { path: '/emit/0/when', line: 15, message: 'needs exactly one of: changed, increased, rising, falling, every, always' },
+      { path: '/emit/1/when', line: 18, message: 'needs exactly one of: changed, increased, rising, falling, every, always' },
       { path: '/emit/1/measurements/0/countRateCps', line: 20, message: 'must be a constant or exactly one "${field}" reference' },
     ]);
     // the message a person reads: one line per problem, readable paths
