@@ -219,8 +219,10 @@ async function startCommand(args: string[], io: CliIo): Promise<number> {
     return stopping;
   };
   const finished = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => void stop('SIGINT').then(() => resolve(0), () => resolve(1)));
-    process.once('SIGTERM', () => void stop('SIGTERM').then(() => resolve(0), () => resolve(1)));
+    // `on`, not `once`: libraries that use signal-exit (loaded with OPC UA) re-raise a signal when
+    // theirs are the only listeners left, which would kill the process mid-shutdown
+    process.on('SIGINT', () => void stop('SIGINT').then(() => resolve(0), () => resolve(1)));
+    process.on('SIGTERM', () => void stop('SIGTERM').then(() => resolve(0), () => resolve(1)));
   });
   try {
     await gateway.start();

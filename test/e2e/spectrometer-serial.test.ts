@@ -42,18 +42,40 @@ describe.skipIf(suite.skip)(suite.name, () => {
     try {
       sim = await startSpectrometerSimulator({ mode: 'path', path: pty.a, scenario: 'idle', seed: 5, realtime: false });
       await new Promise((r) => setTimeout(r, 500));
+      sim.status('docked', 80);
+      sim.heartbeat();
       sim.measure('narcotic');
       sim.writeRaw(Buffer.from('\x00\x00line noise\xff'));
       const corrupt = encodeFrame(Buffer.from('HBT 1\n'));
       corrupt[corrupt.length - 2] = (corrupt[corrupt.length - 2] ?? 0) ^ 0xff;
       sim.writeRaw(corrupt);
-      for (const sc of ['precursor', 'mixture', 'no-match', 'low-signal'] as const) sim.measure(sc);
+      const handheld = sim;
+      const sent = (['precursor', 'mixture', 'no-match', 'low-signal'] as const).map((sc) => handheld.measure(sc));
+      sim.status('docked', 9);
       const results = await waitFor(async () => {
         const r = (await allEventsOf(rest, 'handheld-1')).filter((e) => e.eventType === 'result');
         return r.length >= 5 ? r : undefined;
       }, '5 results from the handheld', 40_000);
       const byScenario = results.map((e) => e.outcome?.state);
-      expect(byScenario).toEqual(['alarm', expect.any(String), expect.any(String), 'clear', 'indeterminate']);
+      expect(byScenario).toEqual(['alarm', 'alarm', expect.any(String), 'clear', 'indeterminate']);
+      expect(results[1]?.outcome).toMatchObject({ categories: ['precursor'], vendorState: 'THREAT: Precursors' });
+      // the mixture's outcome follows whatever the device said (a vendor may miss a component)
+      const mix = sent[1];
+      expect(results[2]?.outcome?.vendorState).toBe(mix?.threatClass ? `${mix.verdict}: ${mix.threatClass}` : mix?.verdict);
+      // every result: the sample id, the device's clock in UTC, the spectrum inline and by reference
+      results.forEach((e, i) => {
+        expect(e.subject?.inspectionId).toBe(`S-0000${i + 1}`);
+        expect(e.spectrum?.npoints).toBe(256);
+        expect(e.artifacts?.some((a) => a.kind === 'jcamp-dx')).toBe(true);
+      });
+      expect(results[1]?.observedAt).toBe(new Date(Date.parse(sent[0]?.time ?? '')).toISOString());
+      // status on docking, and a battery-low fault once the battery is down to 9 %
+      const others = await waitFor(async () => {
+        const r = (await allEventsOf(rest, 'handheld-1')).filter((e) => e.eventType === 'fault');
+        return r.length >= 1 ? await allEventsOf(rest, 'handheld-1') : undefined;
+      }, 'the battery-low fault', 20_000);
+      expect(others.filter((e) => e.eventType === 'status' && e.status?.detail === 'device docked')).toHaveLength(1);
+      expect(others.find((e) => e.eventType === 'fault')?.fault).toMatchObject({ code: 'battery-low', active: true });
       const narcotic = results[0];
       expect(narcotic?.source.device).toMatchObject({ class: 'spectrometer', technique: 'ftir', serial: 'HSX-0042' });
       const device = narcotic?.findings?.filter((f) => f.origin === 'device') ?? [];
