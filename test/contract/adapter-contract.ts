@@ -233,21 +233,22 @@ export function adapterContract(kit: AdapterContractKit): void {
 async function documentGoldenCase(adapter: AnyAdapter, caseDir: string, cleanups: Array<() => Promise<void>>): Promise<void> {
   const input = JSON.parse(readFileSync(path.join(caseDir, 'input.json'), 'utf8')) as Array<{ document: string; padToBytes?: number }>;
   const folder = mkdtempSync(path.join(os.tmpdir(), 'bl-contract-folder-'));
-  cleanups.push(async () => rmSync(folder, { recursive: true, force: true }));
+  cleanups.push(async () => rmSync(folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
   const h = await startHarness({ adapter, address: { folder } });
   cleanups.unshift(() => h.stop());
   const plan = adapter.acquisition;
   const maxBytes = plan.kind === 'document' ? plan.maxBytes : 0;
   mkdirSync(path.join(folder, 'incoming'), { recursive: true });
-  input.forEach((doc, i) => {
+  const done = (): boolean => readdirSync(path.join(folder, 'incoming')).filter((f) => !f.startsWith('.')).length === 0;
+  // one at a time: a golden case's documents are ordered, and the folder takes each once it is stable
+  for (const [i, doc] of input.entries()) {
     let data = readFileSync(path.join(caseDir, doc.document));
     if (doc.padToBytes !== undefined) data = Buffer.concat([data, Buffer.alloc(Math.max(0, doc.padToBytes - data.length), 0x20)]);
     const ext = path.extname(doc.document) || '.xml';
     writeFileSync(path.join(folder, 'incoming', `.${i}.part`), data);
     renameSync(path.join(folder, 'incoming', `.${i}.part`), path.join(folder, 'incoming', `doc-${i}${ext}`));
-  });
-  const done = (): boolean => readdirSync(path.join(folder, 'incoming')).filter((f) => !f.startsWith('.')).length === 0;
-  await h.waitFor(() => done(), 'every document moved out of incoming/', 20_000);
+    await h.waitFor(() => done(), `document ${i} moved out of incoming/`, 20_000);
+  }
   const expectedError = path.join(caseDir, 'expected-error.json');
   if (existsSync(expectedError)) {
     const want = JSON.parse(readFileSync(expectedError, 'utf8')) as { code: ErrorCode };

@@ -44,7 +44,7 @@ export const kit: AdapterContractKit = {
         const [r] = scans.next('alarm', Date.now());
         if (r) drop(JSON.stringify({ ...r.report, threatObjects: [{ id: 'x', category: 'ANOMALY', probability: 87 }] }));
       },
-      close: async () => rmSync(folder, { recursive: true, force: true }),
+      close: async () => rmSync(folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }),
     };
   },
 };

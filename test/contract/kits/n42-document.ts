@@ -34,7 +34,8 @@ export const kit: AdapterContractKit = {
       corruptValues: (on: boolean) => {
         if (on) drop('not-n42.xml');
       },
-      close: async () => rmSync(folder, { recursive: true, force: true }),
+      // the connector may still be moving a file out of incoming/: retry a busy directory
+      close: async () => rmSync(folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }),
     };
   },
 };
