@@ -3,7 +3,7 @@
  * Prints one JSON line on stdout once listening (scripts wait for it); logs go to stderr.
  */
 import { parseArgs } from 'node:util';
-import { pino, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError, isBorderlinkError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { runRpmLineCommand } from './rpm-line/line-command.js';
@@ -12,6 +12,7 @@ import { runSpectrometerCommand } from './spectrometer/spectrometer-command.js';
 import { startRpmRtuSimulator } from './rpm/rpm-rtu-simulator.js';
 import { startRpmSimulator } from './rpm/rpm-simulator.js';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS } from './rpm/scenarios.js';
+import { simulatorLogger, untilStopped } from './foreground.js';
 
 export interface SimulatorCommandIo {
   stdout?: { write(s: string): unknown };
@@ -175,7 +176,7 @@ export async function runSimulatorCommand(argv: string[], io: SimulatorCommandIo
     return 2;
   }
 
-  const logger = io.logger ?? pino({ level, name: 'borderlink-simulator', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+  const logger = io.logger ?? simulatorLogger(level);
   let sim: { close(): Promise<void> };
   let ready: Record<string, unknown>;
   try {
@@ -215,18 +216,7 @@ export async function runSimulatorCommand(argv: string[], io: SimulatorCommandIo
   }
   out.write(`${JSON.stringify(ready)}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (io.signal?.aborted === true) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await untilStopped(io.signal);
   await sim.close();
   logger.info({ simulator: 'rpm' }, 'simulator stopped');
   return 0;

@@ -4,11 +4,12 @@
  * logs (one line per scan) go to stderr.
  */
 import { parseArgs } from 'node:util';
-import { pino, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { startCargoScannerSimulator, type CargoScannerSimulator } from './cargo-scanner-simulator.js';
 import { isCargoScenario, SCENARIO_NAMES } from './scans.js';
+import { simulatorLogger, untilStopped } from '../foreground.js';
 
 export interface CargoCommandIo {
   stdout?: { write(s: string): unknown };
@@ -104,7 +105,7 @@ export async function runCargoScannerCommand(argv: string[], io: CargoCommandIo 
     return 2;
   }
 
-  const logger = io.logger ?? pino({ level: opts.level, name: 'borderlink-simulator', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+  const logger = io.logger ?? simulatorLogger(opts.level);
   let sim: CargoScannerSimulator;
   try {
     sim = await startCargoScannerSimulator({
@@ -125,18 +126,7 @@ export async function runCargoScannerCommand(argv: string[], io: CargoCommandIo 
   }
   out.write(`${JSON.stringify({ simulator: 'cargo-scanner', mode: sim.mode, ...(sim.url ? { url: sim.url, port: sim.port } : { webhook: opts.webhook }), scenario: sim.scenario, intervalMs: opts.intervalMs })}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (io.signal?.aborted === true) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await untilStopped(io.signal);
   await sim.close();
   logger.info({ simulator: 'cargo-scanner' }, 'simulator stopped');
   return 0;

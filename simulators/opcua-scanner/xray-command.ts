@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { pino, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { isXrayScenario, SCENARIO_SUMMARIES, XRAY_SCENARIOS, type XrayScenario } from './scenarios.js';
+import { simulatorLogger, untilStopped } from '../foreground.js';
 
 export interface XrayCommandIo {
   stdout?: { write(s: string): unknown };
@@ -130,7 +131,7 @@ export async function runXrayOpcuaCommand(argv: string[], io: XrayCommandIo = {}
     return 2;
   }
 
-  const logger = io.logger ?? pino({ level: opts.level, name: 'borderlink-simulator', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+  const logger = io.logger ?? simulatorLogger(opts.level);
   // node-opcua takes seconds to load: only this simulator pays for it
   const { startXrayOpcuaSimulator } = await import('./xray-opcua-simulator.js');
   let sim: Awaited<ReturnType<typeof startXrayOpcuaSimulator>>;
@@ -156,19 +157,8 @@ export async function runXrayOpcuaCommand(argv: string[], io: XrayCommandIo = {}
     scanSequence: sim.scanSequence(), scanning, certificateSha1: createHash('sha1').update(sim.certificate).digest('hex'),
   })}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      process.off('SIGUSR2', toggle);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (io.signal?.aborted === true) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await untilStopped(io.signal);
+  process.off('SIGUSR2', toggle);
   await sim.close();
   return 0;
 }

@@ -3,11 +3,12 @@
  * the foreground until SIGINT/SIGTERM. Prints one JSON line on stdout once it is writing; logs go to stderr.
  */
 import { parseArgs } from 'node:util';
-import { pino, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError, isBorderlinkError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS } from '../rpm/scenarios.js';
 import { startRpmLineSimulator, type RpmLineSimulator } from './rpm-line-simulator.js';
+import { simulatorLogger, untilStopped } from '../foreground.js';
 
 export interface LineCommandIo {
   stdout?: { write(s: string): unknown };
@@ -127,7 +128,7 @@ export async function runRpmLineCommand(argv: string[], io: LineCommandIo = {}):
     return 2;
   }
 
-  const logger = io.logger ?? pino({ level: opts.level, name: 'borderlink-simulator', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+  const logger = io.logger ?? simulatorLogger(opts.level);
   let sim: RpmLineSimulator;
   try {
     sim = await startRpmLineSimulator({
@@ -147,18 +148,7 @@ export async function runRpmLineCommand(argv: string[], io: LineCommandIo = {}):
   const where = sim.mode === 'tcp' ? { host: sim.host, port: sim.port } : { path: sim.path };
   out.write(`${JSON.stringify({ simulator: 'rpm-line', mode: sim.mode, ...where, scenario: sim.scenario, seed: sim.seed })}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (io.signal?.aborted === true) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await untilStopped(io.signal);
   await sim.close();
   logger.info({ simulator: 'rpm-line' }, 'simulator stopped');
   return 0;

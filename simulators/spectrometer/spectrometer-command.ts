@@ -5,10 +5,11 @@
  * serial device server, a path for one end of a pseudo-terminal pair (or a real serial port).
  */
 import { parseArgs } from 'node:util';
-import { pino, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from 'pino';
 import { BorderlinkError, describeError, isBorderlinkError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { SPECTRO_SCENARIOS, startSpectrometerSimulator, type SpectrometerSimulator, type SpectrometerSimulatorOptions } from './spectrometer-simulator.js';
+import { simulatorLogger, untilStopped } from '../foreground.js';
 
 export interface SpectrometerCommandIo {
   stdout?: { write(s: string): unknown };
@@ -118,7 +119,7 @@ export async function runSpectrometerCommand(argv: string[], io: SpectrometerCom
     return 2;
   }
 
-  const logger = io.logger ?? pino({ level: parsed.level, name: 'borderlink-simulator', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
+  const logger = io.logger ?? simulatorLogger(parsed.level);
   const opts = parsed.options;
   let sim: SpectrometerSimulator;
   try {
@@ -130,18 +131,7 @@ export async function runSpectrometerCommand(argv: string[], io: SpectrometerCom
   const where = opts.mode === 'tcp' ? { host: opts.host, port: sim.port } : { path: opts.path };
   out.write(`${JSON.stringify({ simulator: 'spectrometer-serial', mode: opts.mode, ...where, scenario: opts.scenario, seed: opts.seed ?? 1 })}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      io.signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (io.signal?.aborted === true) stop();
-    else io.signal?.addEventListener('abort', stop, { once: true });
-  });
+  await untilStopped(io.signal);
   await sim.close();
   logger.info({ simulator: 'spectrometer-serial' }, 'simulator stopped');
   return 0;
