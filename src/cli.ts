@@ -16,6 +16,7 @@ import { GATEWAY_VERSION } from './version.js';
 import { inspectFile } from './inspect.js';
 import { inspectJcampFile, looksLikeJcamp } from './jcamp-inspect.js';
 import { identifyCommand } from './identify-command.js';
+import { auditCommand } from './audit/audit-command.js';
 import { readFileSync, statSync } from 'node:fs';
 import { runSimulatorCommand } from '../simulators/cli.js';
 
@@ -42,6 +43,7 @@ Commands:
                                line-protocol capture), or what it reads from a JCAMP-DX
                                spectrum, without publishing anything
   identify FILE [--library D]  rank a spectrum (JCAMP-DX) against the reference library
+  audit verify [--file PATH]   check the audit log's hash chain; names the first broken line
   version                      print the version
 
 Run 'borderlink <command> --help' for a command's options.
@@ -260,6 +262,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       return inspectCommand(rest, io);
     case 'identify':
       return identifyCommand(rest, io);
+    case 'audit':
+      return auditCommand(rest, io);
     default:
       return usage(io, `unknown command "${command}"`, HELP);
   }

@@ -88,6 +88,13 @@ export const ERROR_CODES = {
   BL_ERR_OPCUA_SERVER_UNTRUSTED: { kind: 'transient', summary: "An OPC UA server's certificate is not trusted (unknown, rejected, or changed since first use); refused until an operator moves it into the client PKI's trusted/certs folder." },
   BL_ERR_OPCUA_SESSION_REFUSED: { kind: 'transient', summary: 'An OPC UA server refused the secure channel or session: no endpoint with the configured security, our certificate not trusted by the server, or the identity (user/password, certificate) rejected.' },
   BL_ERR_OPCUA_NODE_UNRESOLVED: { kind: 'transient', summary: 'An OPC UA node of the acquisition plan could not be resolved or monitored (unknown namespace URI, browse path or node id not found, item refused by the server).' },
+  BL_ERR_AUDIT_OPEN: { kind: 'config', summary: 'The audit log could not be opened, or its last complete line is not a valid audit entry (another file, or a damaged log): its chain is not continued.' },
+  BL_ERR_AUDIT_WRITE: { kind: 'transient', summary: 'An audit log write or fdatasync failed; the lines stay queued in order and are retried.' },
+  BL_ERR_AUDIT_READ: { kind: 'usage', summary: 'borderlink audit verify could not read the log file (missing, unreadable, a directory).' },
+  BL_ERR_OPCUA_VALUE: { kind: 'input', summary: "An OPC UA value is not what its profile field expects (missing, of another type, not JSON where parsed, out of range, or not one of the field's enum values)." },
+  BL_ERR_HTTP_FORBIDDEN: { kind: 'input', summary: 'The credentials are valid but do not allow the request: a role lacks the permission, or the identity names an agency not configured (JWT).' },
+  BL_ERR_CONFIG_JWKS: { kind: 'config', summary: 'The JWKS file of identities.jwt cannot be read, is not a JWK Set, or holds a private or symmetric key.' },
+  BL_ERR_OUTBOX_FULL: { kind: 'transient', summary: 'The outbox is at its size cap (outbox.maxBytes): an input that can wait is refused for now (poll skipped, HTTP 503, file left in place); one that cannot is quarantined with this code, within the quarantine budget.' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
