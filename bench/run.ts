@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { accuracyTable, benchIdentify, formatAccuracy, loadSeedLibrary } from './identify.bench.js';
 import { benchJcamp } from './jcamp.bench.js';
+import { benchModbusScale, formatScaleTable, scaleOptionsFrom } from './modbus-scale.bench.js';
 import { benchModbusServer } from './modbus-server.bench.js';
 import { benchOutbox } from './outbox.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
@@ -31,6 +32,11 @@ async function main(): Promise<void> {
     const r = await benchModbusServer();
     console.log('\n== lean Modbus TCP simulator server ==');
     console.log(`${r.requestsPerSecond} req/s pipelined (${r.clients} clients x depth ${r.pipelineDepth}); ${r.lockstepRequestsPerSecond} req/s one request at a time`);
+  }
+  if (want('modbus-scale')) {
+    const o = scaleOptionsFrom(process.argv.slice(2), process.env);
+    console.log(`\n== Modbus scale: connectors polling one 25-register block each at 5 Hz, lean server in a child process ==`);
+    console.log(formatScaleTable(await benchModbusScale(o)));
   }
   if (want('identify')) {
     const r = benchIdentify();

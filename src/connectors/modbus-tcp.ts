@@ -53,6 +53,11 @@ export interface ModbusTcpConnectorOptions {
   connectTimeoutMs?: number;
   /** longest stop() waits for the loop to wind down, ms (default 2000) */
   stopTimeoutMs?: number;
+  /**
+   * Observes the cadence (benches, soak): called as each poll starts with how late it started
+   * against its grid point, ms. Called synchronously on the poll path, so it must be cheap.
+   */
+  onPollStart?: (lateMs: number) => void;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -305,10 +310,13 @@ export function createModbusTcpConnector(opts: ModbusTcpConnectorOptions): Conne
   }
 
   async function pollUntilBroken(s: Session): Promise<void> {
+    const probe = opts.onPollStart;
     let scheduled = performance.now();
+    probe?.(0);
     while (!stopped && (await pollOnce(s)) && !stopped) {
       scheduled = nextPollAt(scheduled, plan.pollIntervalMs, performance.now());
       await sleep(scheduled - performance.now());
+      if (probe !== undefined && !stopped && s.lost === null) probe(performance.now() - scheduled);
     }
   }
 

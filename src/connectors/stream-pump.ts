@@ -10,7 +10,13 @@
  * The bound is soft by at most one chunk's outputs: a chunk already read is framed, not dropped.
  *
  * Garbage from the framer is rejected to the sink (quarantine) as BL_ERR_STREAM_GARBAGE, in order
- * with the frames around it.
+ * with the frames around it. A run of garbage records already queued back to back (no frame
+ * between them) goes out as one reject of up to maxCoalescedGarbageBytes, its message saying how
+ * many records it joins: a line flooding noise would otherwise make one quarantine row per
+ * framer record (per maxLength bytes, 256 for a typical STX framing), thousands of rows a second
+ * that bury the few that matter and cost a commit each. Every byte is still kept, in order; only
+ * the row count shrinks. The queue fills while a reject is being stored, so the slower the sink,
+ * the bigger the runs: rows per second are bounded by the sink's own pace, bytes by the bound.
  *
  * A push whose outcome is `failed` (the outbox could not write; nothing durable) is retried, the
  * same frame, after a growing delay (100 ms doubling to 5 s), until it is stored or the connector
@@ -42,6 +48,8 @@ export interface StreamPumpOptions {
   maxQueuedBytes?: number;
   /** told when the pump pauses (true) or resumes (false) the source: idle detection must not count a pause */
   onFlowChange?: (paused: boolean) => void;
+  /** most bytes of back-to-back garbage joined into one reject (default 64 KiB) */
+  maxCoalescedGarbageBytes?: number;
   /** delays between retries of a push that failed: first, and the largest (defaults 100 / 5000 ms) */
   retryBaseMs?: number;
   retryCapMs?: number;
@@ -66,6 +74,7 @@ export interface StreamPump {
 
 export const DEFAULT_MAX_QUEUED_FRAMES = 1_000;
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_COALESCED_GARBAGE_BYTES = 64 * 1024;
 export const DEFAULT_PUSH_RETRY_BASE_MS = 100;
 export const DEFAULT_PUSH_RETRY_CAP_MS = 5_000;
 
@@ -82,8 +91,9 @@ export function createStreamPump(opts: StreamPumpOptions): StreamPump {
   const maxBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   const retryBaseMs = opts.retryBaseMs ?? DEFAULT_PUSH_RETRY_BASE_MS;
   const retryCapMs = opts.retryCapMs ?? DEFAULT_PUSH_RETRY_CAP_MS;
+  const maxCoalesced = opts.maxCoalescedGarbageBytes ?? DEFAULT_MAX_COALESCED_GARBAGE_BYTES;
   for (const [name, v] of [['maxQueuedFrames', maxFrames], ['maxQueuedBytes', maxBytes],
-    ['retryBaseMs', retryBaseMs], ['retryCapMs', retryCapMs]] as const) {
+    ['retryBaseMs', retryBaseMs], ['retryCapMs', retryCapMs], ['maxCoalescedGarbageBytes', maxCoalesced]] as const) {
     if (!Number.isFinite(v) || v <= 0) {
       throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `stream ${name} must be a positive number`, { detail: { [name]: v } });
     }
@@ -177,14 +187,37 @@ export function createStreamPump(opts: StreamPumpOptions): StreamPump {
     await sink.reject({ raw: output.data, code: 'BL_ERR_STREAM_GARBAGE', message: output.reason, receivedAt });
   }
 
+  /** Takes the next queued output off the queue (the frame is let go once sent). */
+  function takeNext(): Queued | undefined {
+    const item = queue[head];
+    if (item === undefined) return undefined;
+    queue[head] = undefined;
+    head += 1;
+    queuedBytes -= item.output.data.length;
+    return item;
+  }
+
+  /** `first` (garbage) joined with the garbage queued right behind it, up to maxCoalesced bytes. */
+  function coalesceGarbage(first: Queued): Queued {
+    const parts: Buffer[] = [first.output.data];
+    let bytes = first.output.data.length;
+    for (let next = queue[head]; next !== undefined && next.output.kind === 'garbage'
+      && bytes + next.output.data.length <= maxCoalesced; next = queue[head]) {
+      takeNext();
+      parts.push(next.output.data);
+      bytes += next.output.data.length;
+    }
+    if (parts.length === 1 || first.output.kind !== 'garbage') return first;
+    const reason = `${first.output.reason} (${parts.length} runs of unframed bytes joined, ${bytes} bytes)`;
+    return { output: { kind: 'garbage', data: Buffer.concat(parts, bytes), reason }, receivedAt: first.receivedAt };
+  }
+
   async function drain(): Promise<void> {
     draining = true;
     while (head < queue.length) {
-      const item = queue[head];
-      if (item === undefined) break;
-      queue[head] = undefined; // let the frame go once sent
-      head += 1;
-      queuedBytes -= item.output.data.length;
+      const first = takeNext();
+      if (first === undefined) break;
+      const item = first.output.kind === 'garbage' ? coalesceGarbage(first) : first;
       if (head > 1024 && head * 2 > queue.length) {
         queue.splice(0, head);
         head = 0;

@@ -237,7 +237,8 @@ describe.skipIf(!hasSocat)(
       send(`${'#'.repeat(40)}\r\nSP,01.2\r\n`);
       await waitUntil(() => rec.frames().length === 1, 'the good line');
       expect(rec.texts()).toEqual(['SP,01.2']);
-      expect(rec.rejects().map((r) => r.code)).toEqual(['BL_ERR_STREAM_GARBAGE', 'BL_ERR_STREAM_GARBAGE', 'BL_ERR_STREAM_GARBAGE']);
+      // the line's three framer records (16 bytes at most each) are one quarantine row
+      expect(rec.rejects().map((r) => r.code)).toEqual(['BL_ERR_STREAM_GARBAGE']);
       expect(Buffer.concat(rec.rejects().map((r) => r.raw)).toString()).toBe('#'.repeat(40));
     });
 

@@ -19,7 +19,7 @@ afterEach(() => {
   for (const p of pumps.splice(0)) p.abandon();
 });
 
-function pump(rec: StreamRecordingSink, over: { maxQueuedFrames?: number; maxQueuedBytes?: number } = {}): StreamPump {
+function pump(rec: StreamRecordingSink, over: { maxQueuedFrames?: number; maxQueuedBytes?: number; maxCoalescedGarbageBytes?: number } = {}): StreamPump {
   const p = createStreamPump({
     transport: 'tcp-socket',
     framing: { kind: 'delimiter', delimiter: '\n', maxLength: 16 },
@@ -104,13 +104,30 @@ describe('stream pump', () => {
       : e.kind === 'reject' ? `R:${e.input.code}:${e.input.raw.toString()}` : 'S'));
     expect(trail).toEqual([
       'F:ok',
-      'R:BL_ERR_STREAM_GARBAGE:0123456789abcdef',
-      'R:BL_ERR_STREAM_GARBAGE:XYZ',
+      'R:BL_ERR_STREAM_GARBAGE:0123456789abcdefXYZ', // the over-long line's two records, joined
       'F:next',
       'R:BL_ERR_STREAM_GARBAGE:part',
       'F:fresh',
     ]);
-    expect(rec.rejects()[2]).toMatchObject({ message: 'incomplete frame when the stream ended', receivedAt: clock.now() });
+    expect(rec.rejects()[1]).toMatchObject({ message: 'incomplete frame when the stream ended', receivedAt: clock.now() });
+  });
+
+  it('joins back-to-back garbage into one reject up to the byte bound, keeping every byte in order', async () => {
+    const rec = streamSink();
+    const p = pump(rec, { maxCoalescedGarbageBytes: 40 });
+    const noise = 'N'.repeat(16 * 5 + 3); // five full records of 16 and a tail, no delimiter
+    p.write(Buffer.from(`a\n${noise}\nb\n`));
+    expect(await p.drained(5_000)).toBe(true);
+    const rejects = rec.rejects();
+    // 16 + 16 fit in 40, a third would not: rows of 32, 32, 16 + 3
+    expect(rejects.map((r) => r.raw.length)).toEqual([32, 32, 19]);
+    expect(Buffer.concat(rejects.map((r) => r.raw)).toString()).toBe(noise);
+    expect(rejects[0]?.message).toMatch(/2 runs of unframed bytes joined, 32 bytes/);
+    expect(rec.texts()).toEqual(['a', 'b']);
+  });
+
+  it('refuses a non-positive coalescing bound', () => {
+    expect(() => pump(streamSink(), { maxCoalescedGarbageBytes: 0 })).toThrow(/maxCoalescedGarbageBytes/);
   });
 
   it('retries a push the outbox could not store, the same frame, before the next one', async () => {
