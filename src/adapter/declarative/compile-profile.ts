@@ -2,8 +2,8 @@
  * profile.yaml -> AdapterDefinition. The result is indistinguishable, to the runtime, from a
  * hand-written adapter: a read plan, a pure decode (blocks -> field values) and a reducer
  * normalise (field values + rule memory -> drafts + new memory). Profiles whose transport is
- * http-poll or http-push read JSON bodies instead of registers (json-profile.ts); the emit rules
- * are the same.
+ * http-poll or http-push read JSON bodies instead of registers (json-profile.ts), and opcua ones
+ * OPC UA nodes and events (opcua-profile.ts); the emit rules are the same.
  */
 import type { JsonValue } from '../../schema/detection-event.js';
 import {
@@ -18,8 +18,9 @@ import { createProfileShapeCheck, type ProfileShapeCheck } from './profile-shape
 import type { FieldValues, Profile, ProfileProblem } from './profile-types.js';
 import { planReads } from './read-plan.js';
 import { buildJsonProfileAdapter, compileJsonParts, type JsonProfileAdapter } from './json-profile.js';
+import { buildOpcUaProfileAdapter, compileOpcUaParts, type OpcUaProfileAdapter } from './opcua-profile.js';
 import { pointer, type ProblemList } from './profile-problems.js';
-import { JSON_TRANSPORTS, type ModbusFieldSpec } from './profile-types.js';
+import { JSON_TRANSPORTS, OPCUA_ACQUISITION_KEYS, type ModbusFieldSpec } from './profile-types.js';
 import { decodeFields } from './register-decode.js';
 
 /** What decode hands to normalise: one poll's values, by field name. */
@@ -44,13 +45,18 @@ const isJsonProfile = (profile: Profile): boolean => JSON_TRANSPORTS.includes(pr
 /** The Modbus fields of a Modbus profile; a JSON field (path) or a json section is refused. */
 function modbusFields(profile: Profile, problems: ProblemList): { [name: string]: ModbusFieldSpec } {
   if (profile.json !== undefined) problems.add(pointer('json'), `is for http-poll and http-push profiles, not ${profile.transport}`);
+  if (profile.opcua !== undefined) problems.add(pointer('opcua'), `is for OPC UA profiles, not ${profile.transport}`);
+  for (const k of OPCUA_ACQUISITION_KEYS) {
+    if (profile.acquisition[k] !== undefined) problems.add(pointer('acquisition', k), `is for OPC UA profiles, not ${profile.transport}`);
+  }
   for (const k of ['limit', 'maxBytes'] as const) {
     if (profile.acquisition[k] !== undefined) problems.add(pointer('acquisition', k), `is for http-poll and http-push profiles, not ${profile.transport}`);
   }
   const out: { [name: string]: ModbusFieldSpec } = {};
   for (const [name, spec] of Object.entries(profile.fields)) {
-    if ('path' in spec) problems.add(pointer('fields', name), `is a JSON field (path): a ${profile.transport} profile reads Modbus fields (table, address)`);
-    else out[name] = spec;
+    if ('nodeId' in spec || 'browsePath' in spec || 'event' in spec) problems.add(pointer('fields', name), `is an OPC UA field (nodeId, browsePath, event): a ${profile.transport} profile reads Modbus fields (table, address)`);
+    else if ('path' in spec) problems.add(pointer('fields', name), `is a JSON field (path): a ${profile.transport} profile reads Modbus fields (table, address)`);
+    else out[name] = spec as ModbusFieldSpec;
   }
   return out;
 }
@@ -65,8 +71,9 @@ function compileParts(profile: Profile): { problems: readonly ProfileProblem[]; 
   const a = profile.acquisition;
   const plan: ModbusPollPlan = {
     kind: 'modbus-poll',
-    pollIntervalMs: a.pollIntervalMs,
-    timeoutMs: a.timeoutMs,
+    // the schema requires both for Modbus profiles; the fallbacks only satisfy the optional type
+    pollIntervalMs: a.pollIntervalMs ?? 1000,
+    timeoutMs: a.timeoutMs ?? 1000,
     reads: planReads(fields.map(fieldSpan), {
       ...(a.gapTolerance?.registers === undefined ? {} : { gapRegisters: a.gapTolerance.registers }),
       ...(a.gapTolerance?.bits === undefined ? {} : { gapBits: a.gapTolerance.bits }),
@@ -82,6 +89,11 @@ function compileParts(profile: Profile): { problems: readonly ProfileProblem[]; 
  * references to missing fields or fields of the wrong kind, duplicate rule ids. Empty when fine.
  */
 export function profileProblems(profile: Profile): readonly ProfileProblem[] {
+  if (profile.transport === 'opcua') {
+    const problems = problemList();
+    compileOpcUaParts(profile, problems);
+    return problems.items;
+  }
   if (isJsonProfile(profile)) {
     const problems = problemList();
     compileJsonParts(profile, problems);
@@ -97,6 +109,7 @@ export function profileProblems(profile: Profile): readonly ProfileProblem[] {
  */
 export function compileProfile(profile: Profile, shapeCheck: ProfileShapeCheck = createProfileShapeCheck()): AnyAdapter {
   if (typeof profile === 'object' && profile !== null && isJsonProfile(profile)) return compileJsonProfileTyped(profile, shapeCheck) as unknown as AnyAdapter;
+  if (typeof profile === 'object' && profile !== null && profile.transport === 'opcua') return compileOpcUaProfileTyped(profile, shapeCheck) as unknown as AnyAdapter;
   return compileProfileTyped(profile, shapeCheck);
 }
 
@@ -111,12 +124,24 @@ export function compileJsonProfileTyped(profile: Profile, shapeCheck: ProfileSha
   return buildJsonProfileAdapter(profile, parts, profile.optionsSchema ?? NO_OPTIONS);
 }
 
+/** An OPC UA profile with the adapter's concrete types, for tests and tools. */
+export function compileOpcUaProfileTyped(profile: Profile, shapeCheck: ProfileShapeCheck = createProfileShapeCheck()): OpcUaProfileAdapter {
+  const source = typeof profile === 'object' && profile !== null && typeof profile.id === 'string' ? `"${profile.id}"` : '(unnamed)';
+  const shape = shapeCheck(profile);
+  if (shape.length > 0) throw profileInvalid(source, shape);
+  const problems = problemList();
+  const parts = compileOpcUaParts(profile, problems);
+  if (problems.items.length > 0) throw profileInvalid(source, problems.items);
+  return buildOpcUaProfileAdapter(profile, parts, profile.optionsSchema ?? NO_OPTIONS);
+}
+
 /** compileProfile with the adapter's concrete types, for tests and tools. */
 export function compileProfileTyped(profile: Profile, shapeCheck: ProfileShapeCheck = createProfileShapeCheck()): ProfileAdapter {
   const source = typeof profile === 'object' && profile !== null && typeof profile.id === 'string' ? `"${profile.id}"` : '(unnamed)';
   const shape = shapeCheck(profile);
   if (shape.length > 0) throw profileInvalid(source, shape);
   if (isJsonProfile(profile)) throw profileInvalid(source, [{ path: '/transport', message: `${profile.transport} is a JSON profile: compile it with compileJsonProfileTyped` }]);
+  if (profile.transport === 'opcua') throw profileInvalid(source, [{ path: '/transport', message: 'opcua is an OPC UA profile: compile it with compileOpcUaProfileTyped' }]);
   const { problems, parts } = compileParts(profile);
   if (problems.length > 0) throw profileInvalid(source, problems);
   const { fields, rules, plan } = parts;

@@ -25,15 +25,14 @@ import {
   defineAdapter, fail, ok, type AdapterDefinition, type CodecContext, type DecodeFailure, type DocumentFrame,
   type DocumentPlan, type EventDraft, type Result,
 } from '../types.js';
-import type { FieldKind } from './compile-fields.js';
 import { compileEmitRules, type ListItemKinds } from './emit-compile.js';
 import type { CompiledRule } from './emit-program.js';
 import { readProfileState, runEmitRules, type ProfileState } from './emit-rules.js';
-import { compileJsonFields, extractJsonFields, jsonFieldKind, type JsonField } from './json-fields.js';
+import { compileJsonFields, extractJsonFields, jsonFieldKinds, type JsonField } from './json-fields.js';
 import { parseJsonPath, selectJson, type JsonPath } from './json-path.js';
 import { compileSpectrum, readSpectrum, type CompiledSpectrum } from './json-spectrum.js';
 import { pointer, type ProblemList } from './profile-problems.js';
-import type { JsonFieldSpec, Profile } from './profile-types.js';
+import { OPCUA_ACQUISITION_KEYS, type JsonFieldSpec, type Profile } from './profile-types.js';
 
 /** One result of a body, as decode hands it to normalise. */
 export interface JsonRecord {
@@ -83,25 +82,13 @@ export function compileJsonParts(profile: Profile, problems: ProblemList): JsonP
   for (const k of ['gapTolerance', 'maxPerRead'] as const) {
     if (a[k] !== undefined) problems.add(pointer('acquisition', k), `is for Modbus profiles, not ${profile.transport}`);
   }
-  const fields = compileJsonFields(profile.fields as { [name: string]: JsonFieldSpec }, problems);
-  const compiled = new Map(fields.map((f) => [f.name, f] as const));
-  const kinds = new Map<string, FieldKind | 'list' | 'unknown'>(Object.entries(profile.fields).map(([n, spec]) => {
-    const f = compiled.get(n);
-    return [n, f === undefined ? ('type' in spec && spec.type === 'list' ? 'list' : 'unknown') : jsonFieldKind(f.type)];
-  }));
-  const items: Map<string, ReadonlyMap<string, FieldKind | 'unknown'>> = new Map();
-  for (const [n, spec] of Object.entries(profile.fields)) {
-    if (!('type' in spec) || spec.type !== 'list' || !('items' in spec) || spec.items === undefined) continue;
-    const f = compiled.get(n);
-    const itemKinds = new Map<string, FieldKind | 'unknown'>();
-    for (const [item, s] of Object.entries(spec.items)) {
-      const known = f?.type === 'list' ? f.items.find((i) => i.name === item) : undefined;
-      const k = known === undefined ? 'unknown' : jsonFieldKind(known.type);
-      itemKinds.set(item, k === 'list' ? 'unknown' : k);
-      void s;
-    }
-    items.set(n, itemKinds);
+  for (const k of OPCUA_ACQUISITION_KEYS) {
+    if (a[k] !== undefined) problems.add(pointer('acquisition', k), `is for OPC UA profiles, not ${profile.transport}`);
   }
+  if (profile.opcua !== undefined) problems.add(pointer('opcua'), `is for OPC UA profiles, not ${profile.transport}`);
+  const specs = profile.fields as { [name: string]: JsonFieldSpec };
+  const fields = compileJsonFields(specs, problems);
+  const { kinds, items } = jsonFieldKinds(specs, fields);
   const rules = compileEmitRules(profile.emit, kinds, problems, items as ListItemKinds);
   const itemsPath = jsonPath(problems, ['json', 'items'], json?.items ?? '$');
   const pushItems = jsonPath(problems, ['json', 'pushItems'], json?.pushItems ?? '$');
@@ -118,8 +105,9 @@ export function compileJsonParts(profile: Profile, problems: ProblemList): JsonP
     maxBytes: a.maxBytes ?? DEFAULT_JSON_MAX_BYTES,
     artifactMediaType: 'application/json',
     poll: {
-      pollIntervalMs: a.pollIntervalMs,
-      timeoutMs: a.timeoutMs,
+      // the schema requires both for JSON profiles; the fallbacks only satisfy the optional type
+      pollIntervalMs: a.pollIntervalMs ?? 2000,
+      timeoutMs: a.timeoutMs ?? 5000,
       limit: a.limit ?? DEFAULT_PAGE_LIMIT,
       cursorParam: json?.cursor?.param ?? 'since_id',
       limitParam: json?.cursor?.limitParam ?? 'limit',

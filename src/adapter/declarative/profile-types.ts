@@ -49,7 +49,7 @@ export interface ModbusFieldSpec {
   description?: string;
 }
 
-export type ProfileTransport = 'modbus-tcp' | 'modbus-rtu' | 'http-poll' | 'http-push';
+export type ProfileTransport = 'modbus-tcp' | 'modbus-rtu' | 'http-poll' | 'http-push' | 'opcua';
 
 export const JSON_TRANSPORTS: readonly ProfileTransport[] = ['http-poll', 'http-push'];
 
@@ -64,10 +64,18 @@ export interface JsonFieldSpec {
   required?: boolean;
   /** an optional field's value when the result has none */
   default?: FieldValue;
-  /** boolean: true when the JSON value is one of these (any JSON scalar), false otherwise, absent included */
+  /**
+   * boolean: true when the JSON value is one of these (any JSON scalar), false otherwise, absent
+   * included. With a [*] path: true when any of the selected values is one of these.
+   */
   trueWhen?: (string | number | boolean)[];
-  /** number, integer: [min, max] inclusive; a value outside fails the result */
+  /** number, integer: [min, max] inclusive (after scale and offset); a value outside fails the result */
   range?: [number, number];
+  /** string: the only values allowed; any other fails the result (a vocabulary the device must keep to) */
+  enum?: string[];
+  /** number: value = raw * scale + offset, rounded to 12 significant digits, as Modbus fields */
+  scale?: number;
+  offset?: number;
   /** list: the fields of each element, paths relative to the element ($ is the element itself) */
   items?: { [name: string]: JsonFieldSpec };
   unit?: string;
@@ -104,9 +112,53 @@ export interface JsonSection {
   spectrum?: JsonSpectrumSpec;
 }
 
+/**
+ * A value an OPC UA profile reads: a monitored node (nodeId or browsePath) or a field of the
+ * events the profile subscribes to (event), then, as in a JSON profile, a path into that value
+ * (default $, the value itself) and a type. Fields naming the same node share one monitored item.
+ */
+export interface OpcUaFieldSpec extends Omit<JsonFieldSpec, 'path' | 'items'> {
+  nodeId?: string;
+  /** browse names from the Objects folder, `/`-separated: `Name`, `2:Name`, `{uri}Name` or `{alias}Name` */
+  browsePath?: string;
+  /** an event field by browse name (`Message`, `{alias}ScanId`); present only on event frames */
+  event?: string;
+  /** where the field is inside the value (default $); with parse: json, inside the parsed text */
+  path?: string;
+  /** json: the value is JSON text (a String node holding an array or object), parsed before path applies */
+  parse?: 'json';
+  /** list: the fields of each element (paths relative to the element) */
+  items?: { [name: string]: JsonFieldSpec };
+  /** per monitored item, overriding acquisition.samplingIntervalMs / queueSize */
+  samplingIntervalMs?: number;
+  queueSize?: number;
+}
+
+/** The OPC UA section: namespace aliases and the events a profile subscribes to. */
+export interface OpcUaSection {
+  /** alias -> namespace URI; `{alias}Name` in browse paths, notifiers and event fields */
+  namespaces?: { [alias: string]: string };
+  events?: {
+    /** the notifier: a node id (`i=2253`, the Server object) or a browse path */
+    notifier: string;
+    /** event types to read (node ids, namespace by URI: `nsu=<uri>;s=...` or namespace 0); other events are ignored */
+    types?: string[];
+  };
+}
+
+/** acquisition keys only an OPC UA profile may have */
+export const OPCUA_ACQUISITION_KEYS = ['publishingIntervalMs', 'keepAliveCount', 'samplingIntervalMs', 'queueSize'] as const;
+
 export interface ProfileAcquisition {
-  pollIntervalMs: number;
-  timeoutMs: number;
+  /** Modbus and JSON profiles (required there) */
+  pollIntervalMs?: number;
+  timeoutMs?: number;
+  /** opcua: the subscription's publishing interval (default 500) and keep-alive count (default 10) */
+  publishingIntervalMs?: number;
+  keepAliveCount?: number;
+  /** opcua: defaults of every monitored item (0: every change as written; default 10) */
+  samplingIntervalMs?: number;
+  queueSize?: number;
   /** unused addresses a merged read may span (registers / bits); 0 merges only adjacent ones */
   gapTolerance?: { registers?: number; bits?: number };
   /** cap per request, at most the protocol's 125 registers / 2000 bits */
@@ -256,8 +308,10 @@ export interface Profile {
   optionsSchema?: { [key: string]: JsonValue };
   /** JSON profiles (http-poll, http-push) only */
   json?: JsonSection;
-  /** Modbus fields for modbus-tcp/modbus-rtu, JSON fields for http-poll/http-push */
-  fields: { [name: string]: ModbusFieldSpec | JsonFieldSpec };
+  /** OPC UA profiles only */
+  opcua?: OpcUaSection;
+  /** Modbus fields for modbus-tcp/modbus-rtu, JSON fields for http-poll/http-push, OPC UA fields for opcua */
+  fields: { [name: string]: ModbusFieldSpec | JsonFieldSpec | OpcUaFieldSpec };
   emit: EmitRuleSpec[];
 }
 
