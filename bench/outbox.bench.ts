@@ -54,7 +54,7 @@ export interface OutboxBenchResult {
 }
 
 /** A radiation portal monitor result of the usual size (~1.5 KB of JSON). */
-function benchEvent(deviceId: string, nextId: () => string, n: number): UnsequencedEvent {
+export function benchEvent(deviceId: string, nextId: () => string, n: number): UnsequencedEvent {
   const at = new Date(Date.UTC(2026, 10, 23, 10, 0, 0) + n * 1000).toISOString();
   const gamma: Measurement = {
     detectorId: 'g', category: 'gamma', realTimeS: 8.5, liveTimeS: 8.41, countRateCps: 2523.53,

@@ -17,6 +17,7 @@ import { inspectFile } from './inspect.js';
 import { inspectJcampFile, looksLikeJcamp } from './jcamp-inspect.js';
 import { identifyCommand } from './identify-command.js';
 import { auditCommand } from './audit/audit-command.js';
+import { mosquittoAclCommand } from './sharing/acl-command.js';
 import { readFileSync, statSync } from 'node:fs';
 import { runSimulatorCommand } from '../simulators/cli.js';
 
@@ -44,6 +45,7 @@ Commands:
                                spectrum, without publishing anything
   identify FILE [--library D]  rank a spectrum (JCAMP-DX) against the reference library
   audit verify [--file PATH]   check the audit log's hash chain; names the first broken line
+  mosquitto-acl [--out FILE]   the Mosquitto acl_file confining each agency to its topic tree
   version                      print the version
 
 Run 'borderlink <command> --help' for a command's options.
@@ -264,6 +266,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       return identifyCommand(rest, io);
     case 'audit':
       return auditCommand(rest, io);
+    case 'mosquitto-acl':
+      return mosquittoAclCommand(rest, io);
     default:
       return usage(io, `unknown command "${command}"`, HELP);
   }

@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   BL_ERR_HTTP_FORBIDDEN: { kind: 'input', summary: 'The credentials are valid but do not allow the request: a role lacks the permission, or the identity names an agency not configured (JWT).' },
   BL_ERR_CONFIG_JWKS: { kind: 'config', summary: 'The JWKS file of identities.jwt cannot be read, is not a JWK Set, or holds a private or symmetric key.' },
   BL_ERR_OUTBOX_FULL: { kind: 'transient', summary: 'The outbox is at its size cap (outbox.maxBytes): an input that can wait is refused for now (poll skipped, HTTP 503, file left in place); one that cannot is quarantined with this code, within the quarantine budget.' },
+  BL_ERR_DECISION_CONFLICT: { kind: 'input', summary: 'An operator decision names an event that is not a result (decisions are recorded on results only).' },
+  BL_ERR_DECISION_UNAVAILABLE: { kind: 'transient', summary: 'An operator decision could not be made durable (the device is not running here, or the outbox could not write); retry.' },
   // append new codes above this line, one per line
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 

@@ -30,7 +30,17 @@ import { openSqliteOutbox } from './outbox/sqlite-outbox.js';
 import type { Outbox } from './outbox/types.js';
 import { packageRoot } from './package-root.js';
 import { createPipeline } from './pipeline/pipeline.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './publish/embedded-broker.js';
+import { startEmbeddedBroker, type BrokerAccessDecision, type EmbeddedBroker } from './publish/embedded-broker.js';
+import { withAgencyFanout } from './publish/agency-fanout.js';
+import { eventTopic } from './publish/topics.js';
+import { openAuditLog, type AuditLog } from './audit/audit-log.js';
+import { auditConfig } from './audit/config-audit.js';
+import { decisionDraft } from './decisions/operator-decision.js';
+import type { DecisionResult } from './http/routes/decision.js';
+import type { DevicePipeline } from './pipeline/pipeline.js';
+import type { OnAccess } from './security/http-access.js';
+import { createGatewaySharing } from './sharing/gateway-sharing.js';
+import { isoTime } from './clock.js';
 import { createMqttPublisher, jsonEncoder, redactUrl, type MqttPublisher, type PayloadEncoder } from './publish/mqtt-publisher.js';
 import { createProtobufEncoder } from './publish/protobuf-encoder.js';
 import { createEventValidator } from './schema/validator.js';
@@ -82,7 +92,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let http: Awaited<ReturnType<typeof createHttpServer>> | undefined;
   let httpUrl: string | undefined;
   let mqttUrl = config.mqtt.url ?? '';
-  let retentionTimer: NodeJS.Timeout | undefined;
   const connectors: Connector[] = [];
   /** ingest paths -> devices, filled as devices are built (the REST route reads it per request) */
   const ingest = new Map<string, IngestTargetSpec>();
@@ -90,6 +99,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const scannerUploads = new Map<string, ScannerUploadTarget>();
   let artifactRetention: ArtifactRetention | undefined;
   let pipeline: ReturnType<typeof createPipeline> | undefined;
+  /** device id -> its pipeline, for events the gateway makes itself (operator decisions) */
+  const devicePipelines = new Map<string, DevicePipeline>();
+  let audit: AuditLog | undefined;
   let started = false;
 
   const requireOutbox = (): Outbox => {
@@ -110,13 +122,43 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
 
     async start() {
-      const ob = openSqliteOutbox({ path: path.join(config.gateway.dataDir, 'outbox.sqlite'), clock, logger, batchMaxEvents: config.outbox.batchMaxEvents });
+      const oc = config.outbox;
+      const ob = openSqliteOutbox({
+        path: path.join(config.gateway.dataDir, 'outbox.sqlite'), clock, logger, batchMaxEvents: oc.batchMaxEvents,
+        capacity: { maxBytes: oc.maxBytes, warnAtFraction: oc.warnAtFraction, quarantineMaxBytes: oc.quarantineMaxBytes },
+        // retention runs inside the outbox (maintain(), every second, in short chunks)
+        retention: { ackedMaxAgeMs: oc.retentionHours * 3_600_000, maxAckedEvents: oc.retainMaxEvents, quarantineMaxAgeMs: oc.quarantineRetentionHours * 3_600_000 },
+      });
       outbox = ob;
-      metrics.setOutboxProbe(() => ob.stats(clock.now()));
+      const sharing = createGatewaySharing(config, (sha256) => ob.eventsWithArtifact(sha256, 50));
+
+      if (config.audit.enabled) {
+        audit = await openAuditLog({ file: config.audit.file, logger, clock });
+        auditConfig(audit, config, { file: config.baseDir });
+        audit.append({ kind: 'start', actor: { name: config.gateway.id, via: 'gateway' }, action: 'gateway.start', outcome: 'ok', detail: { version: GATEWAY_VERSION } });
+      }
+      const al = audit;
+      const logReads = config.audit.accessReads === 'all';
+      const onBrokerAccess = (d: BrokerAccessDecision): void => {
+        if (d.outcome === 'allow' && !logReads) return;
+        al?.append({ kind: d.action === 'mqtt.connect' || d.action === 'mqtt.tls-handshake' ? 'auth' : 'access', actor: d.actor, action: d.action, outcome: d.outcome, ...(d.reason !== undefined ? { reason: d.reason } : {}) });
+      };
+      const onHttpAccess: OnAccess = (identity, request, outcome, reason) => {
+        if (outcome === 'allow' && !logReads && (request.method === 'GET' || request.method === 'HEAD')) return;
+        al?.append({
+          kind: 'access',
+          actor: identity === undefined ? { name: '(unauthenticated)', via: 'http' } : { name: identity.name, ...(identity.agency !== undefined ? { agency: identity.agency } : {}), via: identity.via },
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0] ?? ''}`,
+          outcome,
+          ...(reason !== undefined ? { reason } : {}),
+          detail: { ip: request.ip, ...(request.params && typeof request.params === 'object' ? { params: request.params as Record<string, unknown> } : {}) },
+        });
+      };
+      metrics.setOutboxProbe(() => ({ ...ob.stats(clock.now()), capacity: ob.capacity(), refusedFull: ob.writeCounters().refusedFull }));
 
       let credentials: { username: string; password: string } | undefined;
       if (!config.mqtt.url) {
-        broker = await startEmbeddedBroker({ ...config.mqtt.embedded, logger });
+        broker = await startEmbeddedBroker({ ...config.mqtt.embedded, logger, mayAgencySubscribe: sharing.mayAgencySubscribe, onAccess: onBrokerAccess });
         mqttUrl = broker.url;
         credentials = broker.gatewayCredentials;
       }
@@ -135,6 +177,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         logger,
         now: () => clock.now(),
       });
+      if (sharing.fanout) publisher = withAgencyFanout(publisher, sharing.fanout, eventTopic);
+      const pub = publisher;
+      pub.reportOutbox?.(ob.capacity());
+      ob.onCapacityChange((r) => pub.reportOutbox?.(r));
       const rl = createRelay({ outbox: ob, publisher, window: config.mqtt.inflightWindow, logger, metrics, now: () => clock.now() });
       relay = rl;
       rl.start();
@@ -161,6 +207,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         clock,
         logger,
         metrics,
+        ...(sharing.label ? { label: sharing.label } : {}),
         onDurable: (rows) => {
           rl.notify();
           for (const row of rows) live.publish(row);
@@ -178,6 +225,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         if (d.technique) identity.technique = d.technique;
         for (const k of ['vendor', 'model', 'serial', 'firmware'] as const) if (d[k]) identity[k] = d[k];
         const sink = pl.forDevice(identity, adapter, d.options);
+        devicePipelines.set(d.id, sink);
         const c = d.connection;
         const address = c.simulator ? sims.address(c.simulator) : c.host !== undefined && c.port !== undefined ? { host: c.host, port: c.port } : undefined;
         const built = factory.build(d, adapter, sink, address);
@@ -198,9 +246,44 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
             const mqtt = publisher?.connected ?? false;
             return { ready: started, checks: { outbox: outbox !== undefined, mqtt, started } };
           },
-          auth: { apiKeys: [...config.http.apiKeys] },
-          limits: { maxPageSize: config.http.maxPageSize, defaultPageSize: Math.min(100, config.http.maxPageSize), bodyLimitBytes: config.http.bodyLimitBytes },
+          auth: {
+            apiKeys: config.identities.apiKeys,
+            legacyKeys: config.http.apiKeys,
+            ...(config.identities.jwt !== undefined ? { jwt: config.identities.jwt } : {}),
+            knownAgencies: new Set(config.agencies.map((a) => a.id)),
+          },
+          limits: {
+            maxPageSize: config.http.maxPageSize,
+            defaultPageSize: Math.min(100, config.http.maxPageSize),
+            bodyLimitBytes: config.http.bodyLimitBytes,
+            requestTimeoutMs: config.http.requestTimeoutMs,
+            connectionTimeoutMs: config.http.connectionTimeoutMs,
+            rateLimitMax: config.http.rateLimit.max,
+            rateLimitWindowMs: config.http.rateLimit.timeWindowMs,
+          },
+          ...(config.http.tls !== undefined ? { tls: config.http.tls } : {}),
           artifactsDir,
+          ...(sharing.views ? { views: sharing.views } : {}),
+          onAccess: onHttpAccess,
+          decisions: async (target, input, actor): Promise<DecisionResult> => {
+            const made = decisionDraft(target, input, actor, isoTime(clock.now()));
+            if (!made.ok) return { ok: false, status: 409, detail: made.detail };
+            const dp = devicePipelines.get(target.source.device.id);
+            if (dp === undefined) return { ok: false, status: 503, detail: `device ${target.source.device.id} is not running on this gateway; the decision cannot be recorded here` };
+            const outcome = await dp.record(made.draft);
+            const eventId = outcome.eventIds[0];
+            const recorded = outcome.status === 'accepted' && eventId !== undefined;
+            al?.append({
+              kind: 'decision',
+              actor: { name: actor.name, ...(actor.agency !== undefined ? { agency: actor.agency } : {}) },
+              action: `decision ${input.state} on ${target.eventId}`,
+              outcome: recorded ? 'ok' : 'deny',
+              ...(recorded ? {} : { reason: outcome.reason?.message ?? outcome.status }),
+              detail: { resultEventId: target.eventId, deviceId: target.source.device.id, state: input.state, ...(eventId !== undefined ? { eventId } : {}) },
+            });
+            if (!recorded) return { ok: false, status: 503, detail: `the decision could not be made durable: ${outcome.reason?.message ?? outcome.status}` };
+            return { ok: true, eventId };
+          },
           ingest,
           scannerUploads: { targets: scannerUploads, artifacts: artifactStore, limits: config.http.scannerUpload },
           logger,
@@ -212,7 +295,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           throw new BorderlinkError('BL_ERR_HTTP_START', `REST cannot listen on ${config.http.host}:${config.http.port}: ${describeError(e).message} (set http.port or BORDERLINK_HTTP_PORT)`);
         }
         const addr = http.server.address() as AddressInfo;
-        httpUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+        httpUrl = `${config.http.tls !== undefined ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
       }
 
       await Promise.all(connectors.map((c) => c.start()));
@@ -229,18 +312,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         });
       }
 
-      if (config.outbox.retentionHours > 0) {
-        const prune = (): void => {
-          try {
-            const n = ob.prune({ ackedOlderThanMs: config.outbox.retentionHours * 3_600_000 });
-            if (n > 0) log.info({ pruned: n }, 'published events past retention pruned');
-          } catch (e) {
-            log.warn({ err: describeError(e) }, 'retention prune failed');
-          }
-        };
-        retentionTimer = setInterval(prune, 600_000);
-        retentionTimer.unref();
-      }
       started = true;
       log.info(
         { gatewayId: config.gateway.id, siteId: config.gateway.siteId, rest: httpUrl, mqtt: redactUrl(mqttUrl), embeddedBroker: broker !== undefined, devices: connectors.length, simulators: config.simulators.length, version: GATEWAY_VERSION },
@@ -254,7 +325,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const left = (): number => Math.max(100, deadline - clock.now());
       started = false;
       log.info({}, 'gateway stopping');
-      if (retentionTimer) clearInterval(retentionTimer);
       await artifactRetention?.stop();
       await Promise.allSettled(connectors.map((c) => c.stop()));
       connectors.length = 0;
@@ -265,6 +335,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (broker) await withTimeout(broker.close(), Math.min(left(), 1000)).catch(() => undefined);
       if (sims) await sims.close();
       if (outbox) await outbox.close();
+      if (audit) {
+        audit.append({ kind: 'stop', actor: { name: config.gateway.id, via: 'gateway' }, action: 'gateway.stop', outcome: 'ok' });
+        await audit.close().catch((e: unknown) => log.warn({ err: describeError(e) }, 'audit log close failed'));
+        audit = undefined;
+      }
       log.info({}, 'gateway stopped');
     },
   };

@@ -13,8 +13,9 @@ import { BorderlinkError } from '../errors.js';
 import { displayPath } from '../json-pointer.js';
 import { packageRoot } from '../package-root.js';
 import { applyEnvOverlay } from './env-overlay.js';
+import { normaliseHttpHardening, normaliseIdentities } from './identities.js';
 import { checkSemantics } from './semantic-checks.js';
-import type { GatewayConfig, OpcUaConnection, OpcUaIdentity, SimulatorConfig } from './types.js';
+import type { AgencyConfig, Classification, GatewayConfig, OpcUaConnection, OpcUaIdentity, Role, SharingSection, SimulatorConfig } from './types.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -195,10 +196,18 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
     apiKeys.push(...readSecretFile(h.apiKeysFile, 'http.apiKeysFile').split('\n').map((s) => s.trim()).filter((s) => s.length > 0 && !s.startsWith('#')));
   }
   const password = typeof m.passwordFile === 'string' ? readSecretFile(m.passwordFile, 'mqtt.passwordFile') : (m.password as string | undefined);
-  const users = ((emb.users as Obj[] | undefined) ?? []).map((u) => ({
-    username: u.username as string,
-    password: typeof u.passwordFile === 'string' ? readSecretFile(u.passwordFile, `password of embedded user ${String(u.username)}`) : (u.password as string),
-  }));
+  const users = ((emb.users as Obj[] | undefined) ?? []).map((u) => {
+    const pw = typeof u.passwordFile === 'string' ? readSecretFile(u.passwordFile, `password of embedded user ${String(u.username)}`) : (u.password as string | undefined);
+    return {
+      username: u.username as string,
+      ...(pw !== undefined ? { password: pw } : {}),
+      ...(typeof u.agency === 'string' ? { agency: u.agency } : {}),
+      roles: [...((u.roles as Role[] | undefined) ?? ['viewer'])],
+    };
+  });
+  const embTls = emb.tls as Obj | undefined;
+  const au = (v.audit ?? {}) as Obj;
+  const sh = (v.sharing ?? {}) as Obj;
   // relative folders (watched folders, simulator drop folders) live under the data dir
   const dataDir = path.resolve(g.dataDir as string);
   const opcuaSimulators = new Set(((v.simulators as Obj[] | undefined) ?? []).filter((s) => s.kind === 'xray-opcua').map((s) => s.id as string));
@@ -228,10 +237,24 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
             rejectUnauthorized: (tls.rejectUnauthorized as boolean | undefined) ?? true,
           }
         : undefined,
+      agencyUsers: ((m.agencyUsers as { username: string; agency?: string }[] | undefined) ?? []).map((u) => ({ ...u })),
       embedded: {
         host: (emb.host as string | undefined) ?? '127.0.0.1',
         port: (emb.port as number | undefined) ?? 1883,
         users,
+        ...(embTls
+          ? {
+              tls: {
+                host: (embTls.host as string | undefined) ?? ((emb.host as string | undefined) ?? '127.0.0.1'),
+                port: (embTls.port as number | undefined) ?? 8883,
+                // relative to the configuration file
+                certFile: path.resolve(path.dirname(path.resolve(file)), embTls.certFile as string),
+                keyFile: path.resolve(path.dirname(path.resolve(file)), embTls.keyFile as string),
+                ...(typeof embTls.caFile === 'string' ? { caFile: path.resolve(path.dirname(path.resolve(file)), embTls.caFile) } : {}),
+                requireClientCert: (embTls.requireClientCert as boolean | undefined) ?? false,
+              },
+            }
+          : {}),
       },
     },
     http: {
@@ -249,10 +272,16 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
           maxResultBytes: (su.maxResultBytes as number | undefined) ?? 1024 * 1024,
         };
       })(),
+      ...normaliseHttpHardening(h, path.dirname(path.resolve(file))),
     },
     outbox: {
       batchMaxEvents: (o.batchMaxEvents as number | undefined) ?? 500,
       retentionHours: (o.retentionHours as number | undefined) ?? 168,
+      retainMaxEvents: (o.retainMaxEvents as number | undefined) ?? 0,
+      maxBytes: (o.maxBytes as number | undefined) ?? 1024 ** 3,
+      warnAtFraction: (o.warnAtFraction as number | undefined) ?? 0.8,
+      quarantineMaxBytes: (o.quarantineMaxBytes as number | undefined) ?? 64 * 1024 ** 2,
+      quarantineRetentionHours: (o.quarantineRetentionHours as number | undefined) ?? 720,
     },
     artifacts: (() => {
       const a = (v.artifacts ?? {}) as Obj;
@@ -285,6 +314,22 @@ function normalise(v: Record<string, unknown>, file: string): GatewayConfig {
       ...(s.mode === 'webhook' || s.mode === 'poll' ? { mode: s.mode } : {}),
       ...(typeof s.webhookUrl === 'string' ? { webhookUrl: s.webhookUrl } : {}),
     })),
+    agencies: ((v.agencies as Obj[] | undefined) ?? []).map((a) => ({
+      id: a.id as string,
+      ...(typeof a.name === 'string' ? { name: a.name } : {}),
+      receive: { ...((a.receive as AgencyConfig['receive'] | undefined) ?? {}) },
+      redact: [...((a.redact as string[] | undefined) ?? [])],
+    })),
+    sharing: {
+      defaultClassification: (sh.defaultClassification as Classification | undefined) ?? 'internal',
+      rules: [...((sh.rules as SharingSection['rules'] | undefined) ?? [])],
+    },
+    audit: {
+      enabled: (au.enabled as boolean | undefined) ?? true,
+      file: typeof au.file === 'string' ? path.resolve(dataDir, au.file) : path.join(dataDir, 'audit', 'audit.log'),
+      accessReads: (au.accessReads as 'all' | 'denied' | undefined) ?? 'all',
+    },
+    identities: normaliseIdentities(v, path.dirname(path.resolve(file))),
     devices: ((v.devices as Obj[] | undefined) ?? []).map((d) => {
       const c = d.connection as Obj;
       return {

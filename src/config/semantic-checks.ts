@@ -4,7 +4,9 @@
  */
 import { isIP } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { checkRestSecurity, hasRestCredentials } from './identities.js';
 import { checkOpcUaDevice } from './opcua-checks.js';
+import { compileSharing } from '../sharing/policy-types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -55,13 +57,13 @@ export function checkSemantics(
 
   const http = (v.http ?? {}) as Obj;
   const httpHost = (http.host as string | undefined) ?? '127.0.0.1';
-  const hasKeys = ((http.apiKeys as unknown[] | undefined)?.length ?? 0) > 0 || typeof http.apiKeysFile === 'string';
-  if (http.enabled !== false && !isLoopback(httpHost) && !hasKeys) {
+  if (http.enabled !== false && !isLoopback(httpHost) && !hasRestCredentials(v)) {
     problems.push(
       `http.host${ctx.locate('/http/host')}: REST would listen on ${httpHost}, beyond loopback, with no credentials. ` +
-        'Add http.apiKeys (or http.apiKeysFile / BORDERLINK_HTTP_API_KEYS_FILE), or bind to 127.0.0.1.',
+        'Add http.apiKeys (or http.apiKeysFile / BORDERLINK_HTTP_API_KEYS_FILE), identities.apiKeys or identities.jwt, or bind to 127.0.0.1.',
     );
   }
+  problems.push(...checkRestSecurity(v, ctx.locate));
   const mqtt = (v.mqtt ?? {}) as Obj;
   const emb = (mqtt.embedded ?? {}) as Obj;
   const embHost = (emb.host as string | undefined) ?? '127.0.0.1';
@@ -70,6 +72,26 @@ export function checkSemantics(
       `mqtt.embedded.host${ctx.locate('/mqtt/embedded/host')}: the embedded broker would listen on ${embHost}, beyond loopback, with no users. ` +
         'Add mqtt.embedded.users (username and passwordFile), or bind to 127.0.0.1.',
     );
+  }
+  if (v.agencies !== undefined || v.sharing !== undefined) {
+    const compiled = compileSharing({ agencies: v.agencies ?? [], sharing: v.sharing ?? {} });
+    if (!compiled.ok) {
+      for (const p of compiled.error) problems.push(`${p.path.slice(1).replace(/\//g, '.') || '(root)'}${ctx.locate(p.path)}: ${p.message}`);
+    }
+  }
+  const agencyIds = new Set(((v.agencies as Obj[] | undefined) ?? []).map((a) => a.id as string));
+  const embTls = emb.tls as Obj | undefined;
+  ((emb.users as Obj[] | undefined) ?? []).forEach((u, i) => {
+    const where = `mqtt.embedded.users[${i}]${ctx.locate(`/mqtt/embedded/users/${i}`)}`;
+    if (typeof u.agency === 'string' && !agencyIds.has(u.agency)) {
+      problems.push(`${where}: agency "${u.agency}" is not configured under agencies (known: ${[...agencyIds].join(', ') || 'none'})`);
+    }
+    if (u.password === undefined && u.passwordFile === undefined && !(embTls?.caFile !== undefined && embTls.requireClientCert === true)) {
+      problems.push(`${where}: user "${String(u.username)}" has no password; without one it can only log in by client certificate, which needs mqtt.embedded.tls with caFile and requireClientCert: true`);
+    }
+  });
+  if (embTls !== undefined && embTls.requireClientCert === true && embTls.caFile === undefined) {
+    problems.push('mqtt.embedded.tls: requireClientCert needs caFile (the CA that signs client certificates)');
   }
   if (mqtt.tls !== undefined && mqtt.url === undefined) {
     problems.push('mqtt.tls: TLS settings apply to an external broker; set mqtt.url (mqtts://...) or remove mqtt.tls');

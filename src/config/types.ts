@@ -1,6 +1,7 @@
 /** The configuration after validation, defaults, environment overlay and secret resolution. Frozen. */
 import type { LevelWithSilent } from 'pino';
 import type { DeviceClass } from '../schema/detection-event.js';
+import type { JwtAlgorithm } from '../security/authenticator.js';
 
 export interface GatewaySection {
   id: string;
@@ -17,10 +18,48 @@ export interface TlsFiles {
   rejectUnauthorized: boolean;
 }
 
+export type Role = 'viewer' | 'operator' | 'integrator' | 'admin';
+
 export interface EmbeddedBrokerUser {
   username: string;
-  /** resolved from password or passwordFile */
-  password: string;
+  /** resolved from password or passwordFile; undefined: certificate only (mTLS listener) */
+  password?: string;
+  /** the agency the user belongs to; undefined: the operating authority (reads everything) */
+  agency?: string;
+  roles: Role[];
+}
+
+/** The embedded broker's TLS listener (files absolute). */
+export interface EmbeddedBrokerTls {
+  host: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+  /** mTLS: a client must present a certificate signed by caFile whose CN is a configured user */
+  requireClientCert: boolean;
+}
+
+/** One agency's policy as configured (compiled and checked by src/sharing). */
+export interface AgencyConfig {
+  id: string;
+  name?: string;
+  receive: { sites?: string[]; deviceClasses?: DeviceClass[]; eventTypes?: string[] };
+  redact: string[];
+}
+
+export type Classification = 'public' | 'internal' | 'restricted';
+
+export interface SharingSection {
+  defaultClassification: Classification;
+  rules: { match: { site?: string; deviceClass?: DeviceClass; eventType?: string; outcomeState?: string }; classification: Classification }[];
+}
+
+export interface AuditSection {
+  enabled: boolean;
+  /** absolute */
+  file: string;
+  accessReads: 'all' | 'denied';
 }
 
 export interface MqttSection {
@@ -34,7 +73,9 @@ export interface MqttSection {
   inflightWindow: number;
   keepaliveSeconds: number;
   tls?: TlsFiles;
-  embedded: { host: string; port: number; users: EmbeddedBrokerUser[] };
+  embedded: { host: string; port: number; users: EmbeddedBrokerUser[]; tls?: EmbeddedBrokerTls };
+  /** external broker: agency accounts for the generated Mosquitto ACL file */
+  agencyUsers: { username: string; agency?: string }[];
 }
 
 export interface HttpSection {
@@ -46,6 +87,39 @@ export interface HttpSection {
   bodyLimitBytes: number;
   /** limits of X-ray scanner result uploads (POST /v1/scanners/{path}/results) */
   scannerUpload: ScannerUploadSection;
+  /** time to receive a whole request; 0: none (responses such as SSE are not bounded by it) */
+  requestTimeoutMs: number;
+  /** idle socket timeout; 0: none */
+  connectionTimeoutMs: number;
+  /** per identity, or per client address before one is known */
+  rateLimit: { max: number; timeWindowMs: number };
+  /** HTTPS from these files (absolute); caFile: clients must present a certificate it signed */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+}
+
+/** One scoped REST API key (identities.apiKeys), its secret resolved from key or keyFile. */
+export interface ApiKeyIdentityConfig {
+  name: string;
+  key: string;
+  /** undefined: the operating authority */
+  agency?: string;
+  roles: Role[];
+}
+
+/** JWT bearer tokens (identities.jwt); jwksFile absolute, read when the REST server starts. */
+export interface JwtIdentityConfig {
+  issuer: string;
+  audience: string;
+  jwksFile: string;
+  agencyClaim: string;
+  rolesClaim: string;
+  clockToleranceS: number;
+  algorithms: JwtAlgorithm[];
+}
+
+export interface IdentitiesSection {
+  apiKeys: ApiKeyIdentityConfig[];
+  jwt?: JwtIdentityConfig;
 }
 
 export interface ScannerUploadSection {
@@ -69,7 +143,18 @@ export interface ArtifactsSection {
 
 export interface OutboxSection {
   batchMaxEvents: number;
+  /** published events older than this are pruned; 0: no age limit */
   retentionHours: number;
+  /** at most this many published events are kept; 0: no count limit */
+  retainMaxEvents: number;
+  /** size cap of the outbox database (live pages), bytes */
+  maxBytes: number;
+  /** fraction of maxBytes where the cap is announced and published events are pruned to make room */
+  warnAtFraction: number;
+  /** budget of quarantine records, bytes */
+  quarantineMaxBytes: number;
+  /** quarantine records older than this are pruned; 0: kept */
+  quarantineRetentionHours: number;
 }
 
 export interface IdentificationSection {
@@ -179,6 +264,12 @@ export interface GatewayConfig {
   artifacts: ArtifactsSection;
   simulators: SimulatorConfig[];
   devices: DeviceConfig[];
+  /** empty: single-operator mode */
+  agencies: AgencyConfig[];
+  sharing: SharingSection;
+  audit: AuditSection;
+  /** REST identities besides the legacy http.apiKeys */
+  identities: IdentitiesSection;
   /** where the file was read from, for relative paths */
   baseDir: string;
 }

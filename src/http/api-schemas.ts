@@ -87,7 +87,8 @@ export const PROBLEM_REF = { $ref: 'Problem#' } as const;
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed; `errors` lists every problem',
-  401: 'No valid API key (x-api-key or Authorization: Bearer)',
+  401: 'No valid credentials (x-api-key, or Authorization: Bearer with a key or token)',
+  403: 'The credentials do not grant the permission this route needs',
   404: 'No such resource',
   500: 'The server failed; details are in its log',
 };

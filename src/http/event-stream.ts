@@ -11,6 +11,7 @@
  * Ids only ever increase, so no row is sent twice and, as the pipeline publishes every durable
  * row in id order, none is skipped.
  */
+import type { DetectionEvent } from '../schema/detection-event.js';
 import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
@@ -23,6 +24,8 @@ export interface EventStreamOptions {
   store: Pick<Outbox, 'eventsAfter'>;
   live: LiveEvents;
   filter: EventFilter;
+  /** what this client may see of an event (its agency's redacted copy), undefined: nothing; absent: all */
+  view?: (event: DetectionEvent) => DetectionEvent | undefined;
   /** resume after this outbox row id; undefined starts with live rows only */
   lastEventId: number | undefined;
   heartbeatMs: number;
@@ -68,7 +71,10 @@ export function startEventStream(res: ServerResponse, opts: EventStreamOptions):
     if (lastId !== undefined && row.id <= lastId) return true;
     lastId = row.id;
     if (!matchesFilter(row.event, opts.filter)) return true;
-    return res.write(sseFrame(row.id, row.event.eventType, row.json));
+    if (opts.view === undefined) return res.write(sseFrame(row.id, row.event.eventType, row.json));
+    const seen = opts.view(row.event);
+    if (seen === undefined) return true;
+    return res.write(sseFrame(row.id, seen.eventType, seen === row.event ? row.json : JSON.stringify(seen)));
   };
 
   const waitForDrain = (): Promise<void> => new Promise((resolve) => {

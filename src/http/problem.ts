@@ -110,6 +110,8 @@ function statusForCode(code: ErrorCode): number {
       return 404;
     case 'BL_ERR_HTTP_UNAUTHORIZED':
       return 401;
+    case 'BL_ERR_HTTP_FORBIDDEN':
+      return 403;
     case 'BL_ERR_HTTP_RATE_LIMITED':
       return 429;
     default:
@@ -121,6 +123,22 @@ function statusForCode(code: ErrorCode): number {
   }
 }
 
+/** A file path: an absolute POSIX path of two or more segments (not one of our /v1 URLs), a Windows drive path, or a file URL. */
+const FILE_PATH = /(?:file:\/\/\S*|[A-Za-z]:\\[^\s'"]*|(?<![\w.:/-])\/(?!v1\/)[\w.@+-]+\/[^\s'"]*)/g;
+/** A stack frame line, in case one rides along in a message. */
+const STACK_LINE = /\n\s*at .*/g;
+
+/**
+ * A message fit for a client: first line only, no stack frames, no file paths, bounded length.
+ * Input-kind messages are written for clients already; this is the net under them, so a message
+ * that ever quotes a path (a folder, the data dir) does not tell a client how the host is laid out.
+ */
+export function clientSafeMessage(message: string): string {
+  const firstLine = message.replace(STACK_LINE, '').split('\n')[0] ?? '';
+  const scrubbed = firstLine.replace(FILE_PATH, '[path]');
+  return scrubbed.length > 500 ? `${scrubbed.slice(0, 500)}...` : scrubbed;
+}
+
 /** Maps anything a handler threw to a problem; internal failures say nothing about their cause. */
 export function problemForError(error: unknown): ProblemDetails {
   if (isBorderlinkError(error)) {
@@ -128,9 +146,9 @@ export function problemForError(error: unknown): ProblemDetails {
     if (status === 500) return problemOf('BL_ERR_HTTP_INTERNAL', 500, 'The server failed while handling the request.');
     if (status === 503) return problemOf(error.code, 503, 'A service the request needs is briefly unavailable; retry later.');
     // the store refusing a query is a bad request like any other; its message names the parameter
-    if (status === 400) return badRequest([{ in: 'query', message: error.message }]);
+    if (status === 400) return badRequest([{ in: 'query', message: clientSafeMessage(error.message) }]);
     // input-kind messages are written for clients; they carry no internals
-    return problemOf(error.code, status, error.message);
+    return problemOf(error.code, status, clientSafeMessage(error.message));
   }
   const fe = error as Partial<FastifyError> | null;
   if (fe !== null && typeof fe === 'object') {
@@ -138,7 +156,7 @@ export function problemForError(error: unknown): ProblemDetails {
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     // fastify's own client errors (body too large, bad content type, bad JSON) have safe messages
     if (status >= 400 && status < 500 && typeof fe.code === 'string' && fe.code.startsWith('FST_')) {
-      return problemOf('BL_ERR_HTTP_BAD_REQUEST', status, fe.message ?? 'The request is malformed.');
+      return problemOf('BL_ERR_HTTP_BAD_REQUEST', status, clientSafeMessage(fe.message ?? 'The request is malformed.'));
     }
     if (status >= 400 && status < 500) return problemOf('BL_ERR_HTTP_BAD_REQUEST', status, 'The request is malformed.');
   }

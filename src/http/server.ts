@@ -4,18 +4,37 @@
  * (documents posted to /v1/ingest go through the device's pipeline, like any other frame).
  *
  *   open          /healthz, /readyz, /docs/json
- *   API keys      /metrics and everything under /v1 (when keys are configured)
+ *   secured       /metrics and everything under /v1: one onRequest hook authenticates (API key or
+ *                 JWT, src/security) and sets request.identity; each route group declares the
+ *                 permission it needs. No credentials configured at all: every request is the
+ *                 anonymous admin, as before identities (config load allows that on loopback only).
+ *
+ * Hardening: security headers (helmet), rate limits per identity or client address (/healthz
+ * exempt), body limit, request and idle-connection timeouts, optional TLS from files.
+ *
+ * Timeouts and the SSE stream: `requestTimeout` (node's server.requestTimeout) bounds the time to
+ * RECEIVE a request; once the request is in, the response may last as long as it likes, so a
+ * stream is not cut by it. `connectionTimeout` (socket idle timeout) would cut a silent stream,
+ * which is why it must exceed the SSE heartbeat interval (checked here).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Registry } from 'prom-client';
+import { BorderlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbox/types.js';
-import { createApiKeyHook } from './api-key-auth.js';
+import { createAuthenticator, type ApiKeySpec, type AuthenticatorOptions, type JwtSpec } from '../security/authenticator.js';
+import { createAccessControl, decorateIdentity, type OnAccess } from '../security/http-access.js';
+import { helmetOptions, RATE_LIMIT_DEFAULTS, rateLimitedError, rateLimitKey, readHttpsOptions, type HttpTlsFiles } from '../security/http-hardening.js';
 import { SHARED_SCHEMAS } from './api-schemas.js';
 import type { LiveEvents } from './live-events.js';
 import { installProblemHandlers } from './problem.js';
 import { artifactsRoutes } from './routes/artifacts.js';
+import { decisionRoutes, type DecisionRoutesOptions } from './routes/decision.js';
+import type { ArtifactAccess, EventView } from './event-view.js';
 import { devicesRoutes } from './routes/devices.js';
 import { eventStreamRoutes } from './routes/event-stream.js';
 import { eventsRoutes } from './routes/events.js';
@@ -45,6 +64,32 @@ export interface HttpLimits {
   sseReplayPageSize?: number;
   /** live rows an SSE client may have waiting while it catches up (default 10 000) */
   sseMaxBufferedRows?: number;
+  /** time to receive a whole request, headers and body (default 30 s; 0: none). Does not bound responses (SSE). */
+  requestTimeoutMs?: number;
+  /** idle socket timeout (default 60 s; 0: none); must exceed sseHeartbeatMs */
+  connectionTimeoutMs?: number;
+  /** how often node checks requestTimeout (default 30 s, node's; tests shorten it) */
+  timeoutCheckIntervalMs?: number;
+  /** requests per window per identity, or per client address before one is known (default 1200) */
+  rateLimitMax?: number;
+  /** rate-limit window (default 60 s) */
+  rateLimitWindowMs?: number;
+}
+
+/** Credentials of the REST API, secrets already read. None at all: the API is open (loopback only). */
+export interface HttpAuth {
+  /** scoped keys: name, agency, roles */
+  apiKeys: readonly ApiKeySpec[];
+  /** unscoped keys (http.apiKeys): admin, operating authority */
+  legacyKeys: readonly string[];
+  jwt?: JwtSpec;
+  /** configured agency ids; a JWT naming another agency is refused (403) */
+  knownAgencies: ReadonlySet<string>;
+}
+
+/** The shape before identities: every key is an unscoped admin key. */
+export interface LegacyHttpAuth {
+  apiKeys: readonly string[];
 }
 
 export interface HttpDeps {
@@ -52,8 +97,12 @@ export interface HttpDeps {
   live: LiveEvents;
   metrics: Registry;
   readiness: () => Readiness;
-  /** no keys: no auth */
-  auth: { apiKeys: readonly string[] };
+  /** no credentials of any kind: no auth (anonymous admin) */
+  auth: HttpAuth | LegacyHttpAuth;
+  /** every access decision of the secured scope (audit log) */
+  onAccess?: OnAccess;
+  /** serve HTTPS from these files (read once, here) */
+  tls?: HttpTlsFiles;
   limits?: HttpLimits;
   /** artifacts live at <artifactsDir>/<aa>/<sha256>, with an optional <sha256>.json sidecar */
   artifactsDir: string;
@@ -63,6 +112,10 @@ export interface HttpDeps {
   ingest?: ReadonlyMap<string, IngestTarget>;
   /** POST /v1/scanners/<path>/results: X-ray scanner uploads (multipart), by scanner path (none: no route) */
   scannerUploads?: Omit<ScannerUploadRoutesOptions, 'authenticated'>;
+  /** multi-agency sharing: what each identity may see (absent: everything) */
+  views?: { event: EventView; artifact: ArtifactAccess };
+  /** POST /v1/events/:id/decision (absent: no route) */
+  decisions?: DecisionRoutesOptions['record'];
 }
 
 export const HTTP_LIMIT_DEFAULTS: Required<HttpLimits> = {
@@ -72,7 +125,19 @@ export const HTTP_LIMIT_DEFAULTS: Required<HttpLimits> = {
   sseHeartbeatMs: 15_000,
   sseReplayPageSize: 500,
   sseMaxBufferedRows: 10_000,
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 60_000,
+  timeoutCheckIntervalMs: 30_000,
+  rateLimitMax: RATE_LIMIT_DEFAULTS.max,
+  rateLimitWindowMs: RATE_LIMIT_DEFAULTS.timeWindowMs,
 };
+
+function authenticatorOptions(auth: HttpAuth | LegacyHttpAuth): AuthenticatorOptions {
+  if ('legacyKeys' in auth) {
+    return { apiKeys: auth.apiKeys, legacyKeys: auth.legacyKeys, knownAgencies: auth.knownAgencies, ...(auth.jwt !== undefined ? { jwt: auth.jwt } : {}) };
+  }
+  return { apiKeys: [], legacyKeys: auth.apiKeys, knownAgencies: new Set() };
+}
 
 /** Request lines at debug: at info they would cost more than serving the requests. */
 class QuietLogController extends LogController {
@@ -108,21 +173,44 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     maxPageSize: limits.maxPageSize,
     defaultPageSize: Math.min(limits.defaultPageSize, limits.maxPageSize),
   };
-  const authHook = createApiKeyHook(deps.auth.apiKeys);
-  const authenticated = authHook !== undefined;
+  if (limits.connectionTimeoutMs > 0 && limits.connectionTimeoutMs <= limits.sseHeartbeatMs) {
+    throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `http.connectionTimeoutMs (${limits.connectionTimeoutMs}) must exceed the SSE heartbeat interval (${limits.sseHeartbeatMs} ms), or event streams would be cut`);
+  }
+  const authenticator = createAuthenticator(authenticatorOptions(deps.auth));
+  const access = createAccessControl(authenticator, deps.onAccess);
+  const authenticated = authenticator.enabled;
+  const httpsOptions = deps.tls === undefined ? undefined : readHttpsOptions(deps.tls);
 
   // typed as fastify's base logger so route plugins need not carry pino's generic
   const logger: FastifyBaseLogger = deps.logger.child({ component: 'http' });
-  const app = Fastify({
+  const serverOptions: FastifyHttpOptions<Server, FastifyBaseLogger> = {
     loggerInstance: logger,
     logController: new QuietLogController(),
     bodyLimit: limits.bodyLimitBytes,
     return503OnClosing: true,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    http: { connectionsCheckingInterval: limits.timeoutCheckIntervalMs },
     ajv: {
       // every problem in one answer; unknown parameters are reported, not silently dropped
       customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
     },
+  };
+  // fastify types an https instance apart from an http one; the routes and callers need only the
+  // common surface (inject, listen, close, server.address), so the instance keeps the http type
+  if (httpsOptions !== undefined) Object.assign(serverOptions, { https: { ...httpsOptions, connectionsCheckingInterval: limits.timeoutCheckIntervalMs } });
+  const app = Fastify(serverOptions);
+
+  decorateIdentity(app);
+  await app.register(helmet, helmetOptions(httpsOptions !== undefined));
+  await app.register(rateLimit, {
+    global: false,
+    max: limits.rateLimitMax,
+    timeWindow: limits.rateLimitWindowMs,
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: rateLimitedError,
   });
+  const limitRate = app.rateLimit() as unknown as onRequestAsyncHookHandler;
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
@@ -138,7 +226,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
         ? {
           securitySchemes: {
             apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-            bearer: { type: 'http', scheme: 'bearer' },
+            bearer: authenticator.acceptsJwt ? { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } : { type: 'http', scheme: 'bearer' },
           },
         }
         : {},
@@ -156,28 +244,41 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
 
   installProblemHandlers(app);
 
-  await app.register(healthRoutes, { readiness: deps.readiness, version: deps.version });
-  await app.register(openApiRoutes);
+  await app.register(async (open) => {
+    // probes poll /healthz as often as they like; the rest of the open scope is limited per address
+    open.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url !== '/healthz') await limitRate.call(open, request, reply);
+    });
+    await open.register(healthRoutes, { readiness: deps.readiness, version: deps.version });
+    await open.register(openApiRoutes);
+  });
 
-  // API keys are enforced per matched route through this scope's hook, never by URL prefix
+  // credentials are enforced per matched route through this scope's hooks, never by URL prefix
   await app.register(async (secured) => {
-    if (authHook !== undefined) secured.addHook('onRequest', authHook);
-    await secured.register(metricsRoutes, { metrics: deps.metrics, authenticated });
+    secured.addHook('onRequest', access.identify);
+    secured.addHook('onRequest', limitRate);
+    secured.addHook('onRequest', access.refuseUnauthenticated);
+    secured.addHook('preHandler', access.requireDeclared);
+    const { guarded } = access;
+    await secured.register(guarded('metrics:read', metricsRoutes), { metrics: deps.metrics, authenticated });
     await secured.register(async (v1) => {
-      await v1.register(eventsRoutes, { store: deps.store, limits: pageLimits, authenticated });
-      await v1.register(eventStreamRoutes, {
+      const view = deps.views?.event;
+      await v1.register(guarded('events:read', eventsRoutes), { store: deps.store, limits: pageLimits, authenticated, ...(view ? { view } : {}) });
+      if (deps.decisions !== undefined) await v1.register(guarded('decisions:write', decisionRoutes), { store: deps.store, record: deps.decisions, authenticated, ...(view ? { view } : {}) });
+      await v1.register(guarded('events:read', eventStreamRoutes), {
         store: deps.store,
         live: deps.live,
         heartbeatMs: limits.sseHeartbeatMs,
         replayPageSize: limits.sseReplayPageSize,
         maxBufferedRows: limits.sseMaxBufferedRows,
         authenticated,
+        ...(view ? { view } : {}),
       });
-      await v1.register(devicesRoutes, { store: deps.store, authenticated });
-      await v1.register(quarantineRoutes, { store: deps.store, limits: pageLimits, authenticated });
-      await v1.register(artifactsRoutes, { artifactsDir: deps.artifactsDir, authenticated });
-      if (deps.ingest !== undefined && deps.ingest.size > 0) await v1.register(ingestRoutes, { ingest: deps.ingest, authenticated });
-      if (deps.scannerUploads !== undefined && deps.scannerUploads.targets.size > 0) await v1.register(scannerUploadRoutes, { ...deps.scannerUploads, authenticated });
+      await v1.register(guarded('devices:read', devicesRoutes), { store: deps.store, authenticated });
+      await v1.register(guarded('quarantine:read', quarantineRoutes), { store: deps.store, limits: pageLimits, authenticated });
+      await v1.register(guarded('artifacts:read', artifactsRoutes), { artifactsDir: deps.artifactsDir, authenticated, ...(deps.views ? { mayRead: deps.views.artifact } : {}) });
+      if (deps.ingest !== undefined && deps.ingest.size > 0) await v1.register(guarded('ingest:write', ingestRoutes), { ingest: deps.ingest, authenticated });
+      if (deps.scannerUploads !== undefined && deps.scannerUploads.targets.size > 0) await v1.register(guarded('ingest:write', scannerUploadRoutes), { ...deps.scannerUploads, authenticated });
     }, { prefix: '/v1' });
   });
 

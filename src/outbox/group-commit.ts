@@ -1,7 +1,11 @@
 /**
  * Group commit: callers that submit within the same event-loop turn (until setImmediate fires)
- * or until `maxWeight` is reached share one write, hence one fsync. Each caller still gets its
- * own outcome: one bad item need not sink the group, but a failed write fails every caller in it.
+ * or until `maxWeight` is reached share one write. Each caller still gets its own outcome: one
+ * bad item need not sink the group, but a failed write fails every caller in it.
+ *
+ * With `durable`, the write only stages the group (committed, not yet on disk) and callers are
+ * answered once the promise `durable` returns settles: the next group can be written while the
+ * disk syncs this one, and one sync may cover several groups (see wal-sync.ts).
  */
 import { BorderlinkError } from '../errors.js';
 
@@ -15,6 +19,12 @@ export interface GroupCommitOptions<I, O> {
   write(items: readonly I[]): Outcome<O>[];
   /** turns what `write` threw into the error every caller of the group receives */
   failure(cause: unknown, items: number): BorderlinkError;
+  /**
+   * Called right after a successful `write` with its outcomes; callers are answered when it
+   * resolves, or all fail through `failure` when it rejects. Promises it returns must settle in
+   * the order the groups were written.
+   */
+  durable?(outcomes: readonly Outcome<O>[]): Promise<void>;
 }
 
 export interface GroupCommitter<I, O> {
@@ -53,15 +63,31 @@ export function createGroupCommitter<I, O>(opts: GroupCommitOptions<I, O>): Grou
       for (const w of group) w.reject(error);
       return;
     }
-    group.forEach((w, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) {
-        w.reject(new BorderlinkError('BL_ERR_OUTBOX_WRITE', 'Group write returned too few outcomes'));
-      } else if (outcome.ok) {
-        w.resolve(outcome.value);
-      } else {
-        w.reject(outcome.error);
-      }
+    const answer = (): void => {
+      group.forEach((w, i) => {
+        const outcome = outcomes[i];
+        if (outcome === undefined) {
+          w.reject(new BorderlinkError('BL_ERR_OUTBOX_WRITE', 'Group write returned too few outcomes'));
+        } else if (outcome.ok) {
+          w.resolve(outcome.value);
+        } else {
+          w.reject(outcome.error);
+        }
+      });
+    };
+    if (opts.durable === undefined) {
+      answer();
+      return;
+    }
+    let synced: Promise<void>;
+    try {
+      synced = opts.durable(outcomes);
+    } catch (cause) {
+      synced = Promise.reject(cause);
+    }
+    synced.then(answer, (cause: unknown) => {
+      const error = opts.failure(cause, group.length);
+      for (const w of group) w.reject(error);
     });
   };
 

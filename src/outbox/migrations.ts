@@ -91,6 +91,28 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'artifact references',
+    sql: `
+      -- which events reference which artifact (event.artifacts[].sha256), so that an agency's
+      -- download can be checked against the events its policy admits without scanning every
+      -- event. Written with the event; removed with it (retention) by the trigger.
+      CREATE TABLE event_artifacts (
+        sha256    TEXT NOT NULL,
+        event_row INTEGER NOT NULL,
+        PRIMARY KEY (sha256, event_row)
+      ) WITHOUT ROWID;
+      CREATE INDEX event_artifacts_row ON event_artifacts(event_row);
+      CREATE TRIGGER events_artifacts_gc AFTER DELETE ON events
+        WHEN OLD.json LIKE '%"artifacts"%'
+        BEGIN DELETE FROM event_artifacts WHERE event_row = OLD.id; END;
+      INSERT OR IGNORE INTO event_artifacts (sha256, event_row)
+        SELECT json_extract(a.value, '$.sha256'), e.id
+        FROM events e, json_each(e.json, '$.artifacts') a
+        WHERE json_extract(a.value, '$.sha256') IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies the pending migrations, each in its own transaction. Returns the schema version. */

@@ -6,12 +6,18 @@
  * nothing: the backlog stays on disk, not in memory. Messages already handed to the client are
  * re-sent by mqtt.js after a reconnect; if the process dies first, their rows are still unacked
  * and are leased again on the next start (at-least-once, duplicates carry the same eventId).
+ *
+ * Rows made durable while the relay is caught up are handed over in memory (outbox.subscribe),
+ * so the live path never reads back what it just wrote: a bounded tail (`memoryRows`) that
+ * continues exactly where the last lease stopped. Once the tail would overflow, or after a failed
+ * publish or a restart, the relay falls back to leasing from the store (which stays the truth)
+ * until a lease comes back short, and then takes rows from memory again.
  */
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MqttPublisher } from '../publish/mqtt-publisher.js';
-import type { Outbox } from './types.js';
+import type { Outbox, OutboxRow } from './types.js';
 
 export interface Relay {
   /** Leases and publishes whatever is waiting; call after new events are durable. */
@@ -31,6 +37,8 @@ export function createRelay(deps: {
   now: () => number;
   /** fallback poll in case a notify was missed (ms) */
   idlePollMs?: number;
+  /** the most durable rows held in memory for publishing (default 10 000); past it, rows are leased */
+  memoryRows?: number;
 }): Relay {
   const { outbox, publisher, metrics } = deps;
   const log = deps.logger.child({ component: 'relay' });
@@ -45,6 +53,57 @@ export function createRelay(deps: {
   let failed = false;
   /** false once a lease came back short: nothing new until notify() or the idle tick says so */
   let maybeMore = true;
+  const memoryRows = Math.max(0, deps.memoryRows ?? 10_000);
+  /**
+   * Durable rows not yet leased, continuing the store right after `lastLeased`; valid only while
+   * `caughtUp` (every durable row up to the tail's end is leased or in the tail).
+   */
+  let tail: OutboxRow[] = [];
+  let tailHead = 0;
+  let caughtUp = false;
+
+  const dropTail = (): void => {
+    tail = [];
+    tailHead = 0;
+    caughtUp = false;
+  };
+
+  /** The next rows to publish: from the memory tail, else from the store. */
+  const nextRows = (want: number): OutboxRow[] => {
+    if (tailHead < tail.length) {
+      const rows = tail.slice(tailHead, tailHead + want);
+      tailHead += rows.length;
+      if (tailHead === tail.length) {
+        tail = [];
+        tailHead = 0;
+      }
+      return rows;
+    }
+    if (caughtUp) {
+      maybeMore = false;
+      return [];
+    }
+    const rows = outbox.lease(lastLeased, want);
+    // a short lease has seen every durable row: from here on, new rows come through memory
+    if (rows.length < want) {
+      maybeMore = false;
+      caughtUp = outbox.subscribe !== undefined;
+    }
+    return rows;
+  };
+
+  outbox.subscribe?.((rows) => {
+    if (!caughtUp) return;
+    if (tail.length - tailHead + rows.length > memoryRows) {
+      // too much to hold: the store has it; lease it from there once the tail is spent
+      caughtUp = false;
+      maybeMore = true;
+      return;
+    }
+    for (const r of rows) tail.push(r);
+    maybeMore = true;
+    pump();
+  });
 
   const flushAcks = (): void => {
     if (ackTimer) clearTimeout(ackTimer);
@@ -74,6 +133,7 @@ export function createRelay(deps: {
         failed = false;
         flushAcks();
         lastLeased = 0;
+        dropTail();
         maybeMore = true;
       }
       drained?.();
@@ -86,9 +146,7 @@ export function createRelay(deps: {
     pumping = true;
     try {
       while (running && publisher.connected && !failed && inFlight < deps.window) {
-        const want = deps.window - inFlight;
-        const rows = outbox.lease(lastLeased, want);
-        if (rows.length < want) maybeMore = false;
+        const rows = nextRows(deps.window - inFlight);
         if (rows.length === 0) break;
         for (const row of rows) {
           lastLeased = row.id;
@@ -121,6 +179,12 @@ export function createRelay(deps: {
     pump();
   };
 
+  /** the idle tick: also re-reads the store, in case rows were committed past the subscription */
+  const recheck = (): void => {
+    if (tailHead >= tail.length) caughtUp = false;
+    wake();
+  };
+
   publisher.onConnectionChange((connected) => {
     deps.metrics.mqttConnected.set(connected ? 1 : 0);
     if (connected) wake();
@@ -130,8 +194,9 @@ export function createRelay(deps: {
     notify: wake,
     start() {
       running = true;
+      dropTail();
       const tick = (): void => {
-        wake();
+        recheck();
         idleTimer = setTimeout(tick, deps.idlePollMs ?? 1000);
         idleTimer.unref();
       };

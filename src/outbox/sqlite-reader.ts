@@ -10,12 +10,19 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { canonicalTime } from './sqlite-writer.js';
 import type { DeviceRecord, EventPage, EventQuery, OutboxRow, QuarantineRecord } from './types.js';
 
+/**
+ * `maxId` (lease, eventsAfter, query) is the highest row id known to be on disk: rows committed
+ * but still waiting for their fsync (wal-sync.ts) are not handed out, so nothing is published or
+ * served that a power cut could take back.
+ */
 export interface OutboxReader {
-  lease(afterId: number, limit: number): OutboxRow[];
-  eventsAfter(afterId: number, limit: number): OutboxRow[];
+  lease(afterId: number, limit: number, maxId: number): OutboxRow[];
+  eventsAfter(afterId: number, limit: number, maxId: number): OutboxRow[];
   rowIdOf(eventId: string): number | undefined;
   get(eventId: string): DetectionEvent | undefined;
-  query(q: EventQuery): EventPage;
+  /** the events referencing an artifact in event.artifacts, newest first, at most `limit` */
+  eventsWithArtifact(sha256: string, limit: number, maxId: number): DetectionEvent[];
+  query(q: EventQuery, maxId: number): EventPage;
   devices(): DeviceRecord[];
   device(id: string): DeviceRecord | undefined;
   quarantine(q: { deviceId?: string; cursor?: string; limit: number }): { items: QuarantineRecord[]; nextCursor?: string };
@@ -23,6 +30,10 @@ export interface OutboxReader {
   /** created_at_ms of the oldest unacknowledged row */
   oldestUnackedMs(): number | undefined;
   countUnacked(): number;
+  countAll(): number;
+  maxId(): number;
+  /** bytes the quarantine records take, by quarantineRecordBytes' measure */
+  quarantineBytes(): number;
 }
 
 interface EventRowDb { id: number; json: string; created_at_ms: number }
@@ -110,14 +121,16 @@ function queryTime(name: 'since' | 'until', value: string): string {
 }
 
 export function createReader(db: Database.Database): OutboxReader {
-  const leaseStmt = db.prepare<[number, number], EventRowDb>(
-    'SELECT id, json, created_at_ms FROM events WHERE acked_at_ms IS NULL AND id > ? ORDER BY id LIMIT ?',
+  const leaseStmt = db.prepare<[number, number, number], EventRowDb>(
+    'SELECT id, json, created_at_ms FROM events WHERE acked_at_ms IS NULL AND id > ? AND id <= ? ORDER BY id LIMIT ?',
   );
-  const afterStmt = db.prepare<[number, number], EventRowDb>(
-    'SELECT id, json, created_at_ms FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  const afterStmt = db.prepare<[number, number, number], EventRowDb>(
+    'SELECT id, json, created_at_ms FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
   );
   const rowIdStmt = db.prepare<[string], number>('SELECT id FROM events WHERE event_id = ?').pluck();
   const getStmt = db.prepare<[string], string>('SELECT json FROM events WHERE event_id = ?').pluck();
+  const artifactEventsStmt = db.prepare<[string, number, number], string>(`SELECT e.json FROM event_artifacts x JOIN events e ON e.id = x.event_row
+    WHERE x.sha256 = ? AND x.event_row <= ? ORDER BY x.event_row DESC LIMIT ?`).pluck();
   const deviceSql = `SELECT d.id, d.device_class, d.site_id, d.last_sequence, d.status_state, d.status_detail,
       d.status_since, d.events_count, d.quarantined_count, e.json AS last_json
     FROM devices d LEFT JOIN events e ON e.id = d.last_event_row`;
@@ -128,6 +141,11 @@ export function createReader(db: Database.Database): OutboxReader {
     'SELECT created_at_ms FROM events WHERE acked_at_ms IS NULL ORDER BY id LIMIT 1',
   ).pluck();
   const countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM events WHERE acked_at_ms IS NULL').pluck();
+  const countAllStmt = db.prepare<[], number>('SELECT COUNT(*) FROM events').pluck();
+  const maxIdStmt = db.prepare<[], number>('SELECT COALESCE(MAX(id), 0) FROM events').pluck();
+  // the same measure as capacity.ts quarantineRecordBytes
+  const quarantineBytesStmt = db.prepare<[], number>(`SELECT COALESCE(SUM(length(raw) + length(message)
+    + length(adapter_id) + COALESCE(length(detail), 0) + 96), 0) FROM quarantine`).pluck();
 
   /** dynamic filters make a bounded set of statements: prepare each shape once */
   const shapes = new Map<string, Database.Statement<unknown[], unknown>>();
@@ -140,10 +158,10 @@ export function createReader(db: Database.Database): OutboxReader {
     return s;
   };
 
-  const query = (q: EventQuery): EventPage => {
+  const query = (q: EventQuery, maxId: number): EventPage => {
     checkLimit(q.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
+    const where: string[] = ['id <= ?'];
+    const params: unknown[] = [maxId];
     const eq = (column: string, value: string | undefined): void => {
       if (value === undefined) return;
       where.push(`${column} = ?`);
@@ -180,7 +198,7 @@ export function createReader(db: Database.Database): OutboxReader {
       }
       order = 'id DESC';
     }
-    const sql = `SELECT id, sequence, json FROM events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT id, sequence, json FROM events WHERE ${where.join(' AND ')}
       ORDER BY ${order} LIMIT ?`;
     const rows = shaped(sql).all(...params, q.limit + 1) as { id: number; sequence: number; json: string }[];
     const more = rows.length > q.limit;
@@ -219,9 +237,10 @@ export function createReader(db: Database.Database): OutboxReader {
   };
 
   return {
-    lease: (afterId, limit) => (limit < 1 ? [] : leaseStmt.all(afterId, limit).map(toRow)),
-    eventsAfter: (afterId, limit) => (limit < 1 ? [] : afterStmt.all(afterId, limit).map(toRow)),
+    lease: (afterId, limit, maxId) => (limit < 1 || afterId >= maxId ? [] : leaseStmt.all(afterId, maxId, limit).map(toRow)),
+    eventsAfter: (afterId, limit, maxId) => (limit < 1 || afterId >= maxId ? [] : afterStmt.all(afterId, maxId, limit).map(toRow)),
     rowIdOf: (eventId) => rowIdStmt.get(eventId),
+    eventsWithArtifact: (sha256, limit, maxId) => (artifactEventsStmt.all(sha256, maxId, limit) as string[]).map((j) => JSON.parse(j) as DetectionEvent),
     get: (eventId) => {
       const json = getStmt.get(eventId);
       return json === undefined ? undefined : (JSON.parse(json) as DetectionEvent);
@@ -239,5 +258,8 @@ export function createReader(db: Database.Database): OutboxReader {
     },
     oldestUnackedMs: () => oldestStmt.get(),
     countUnacked: () => countStmt.get() ?? 0,
+    countAll: () => countAllStmt.get() ?? 0,
+    maxId: () => maxIdStmt.get() ?? 0,
+    quarantineBytes: () => quarantineBytesStmt.get() ?? 0,
   };
 }

@@ -67,6 +67,7 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
     'UPDATE devices SET status_state = ?, status_detail = ?, status_since = ? WHERE id = ?',
   );
   const updateState = db.prepare('UPDATE devices SET adapter_state = ? WHERE id = ?');
+  const insertArtifactRef = db.prepare('INSERT OR IGNORE INTO event_artifacts (sha256, event_row) VALUES (?, ?)');
   const insertQuarantine = db.prepare(`INSERT INTO quarantine
     (device_id, adapter_id, adapter_version, code, message, raw, received_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const countQuarantine = db.prepare('UPDATE devices SET quarantined_count = quarantined_count + ? WHERE id = ?');
@@ -97,6 +98,15 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
     }
   };
 
+  /**
+   * The adapter state last committed per device, as stored: most frames leave the state as it
+   * was (a poll with nothing new), and rewriting an unchanged row costs a B-tree update per frame.
+   * Updated only after the transaction commits, so a rolled-back write never poisons it.
+   */
+  const storedState = new Map<string, string>();
+  /** states written by the current transaction's batches, applied to storedState on commit */
+  let stateWrites: Array<[string, string]> = [];
+
   /** Runs inside a savepoint (a nested better-sqlite3 transaction). */
   const writeBatch = db.transaction((batch: AppendBatch, nowMs: number): OutboxRow[] | 'duplicate' => {
     if (batch.documentKey !== undefined) {
@@ -121,6 +131,7 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
         e.outcome?.state ?? null, observedAt, json, nowMs,
       );
       lastRow = Number(info.lastInsertRowid);
+      for (const a of e.artifacts ?? []) insertArtifactRef.run(a.sha256, lastRow);
       if (e.eventType === 'status' && e.status !== undefined) {
         status = e.status;
         statusAt = e.observedAt;
@@ -134,7 +145,13 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
     if (status !== undefined) {
       updateStatus.run(status.state, status.detail ?? null, status.since ?? statusAt, batch.deviceId);
     }
-    if (batch.state !== undefined) updateState.run(JSON.stringify(batch.state), batch.deviceId);
+    if (batch.state !== undefined) {
+      const json = JSON.stringify(batch.state);
+      if (storedState.get(batch.deviceId) !== json) {
+        updateState.run(json, batch.deviceId);
+        stateWrites.push([batch.deviceId, json]);
+      }
+    }
     for (const q of quarantine) {
       insertQuarantine.run(
         batch.deviceId, q.adapterId, q.adapterVersion, q.code, q.message, q.raw, q.receivedAt,
@@ -149,6 +166,7 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
     const nowMs = clock.now();
     let events = 0;
     const outcomes = batches.map((batch): Outcome<AppendResult> => {
+      const statesBefore = stateWrites.length;
       try {
         check(batch);
         const written = writeBatch(batch, nowMs);
@@ -156,6 +174,8 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
         events += written.length;
         return { ok: true, value: { events: written.map((r) => r.event), rows: written } };
       } catch (e) {
+        // the batch's savepoint was rolled back: so were its state writes
+        stateWrites.length = statesBefore;
         if (e instanceof BorderlinkError) return { ok: false, error: e };
         if (e instanceof Database.SqliteError && !e.code.startsWith('SQLITE_CONSTRAINT')) {
           // not this batch's fault (disk full, I/O, busy): abort the whole group
@@ -170,6 +190,12 @@ export function createBatchWriter(db: Database.Database, clock: Clock): BatchWri
   });
 
   return {
-    writeGroup: (batches) => writeAll.immediate(batches),
+    writeGroup: (batches) => {
+      stateWrites = [];
+      const result = writeAll.immediate(batches);
+      for (const [deviceId, json] of stateWrites) storedState.set(deviceId, json);
+      stateWrites = [];
+      return result;
+    },
   };
 }

@@ -38,6 +38,12 @@ export interface AppendBatch {
    * Makes folder and HTTP ingest exactly-once across crashes and re-deliveries.
    */
   documentKey?: string;
+  /**
+   * Past the disk cap (outbox.maxBytes) appends of events are refused with BL_ERR_OUTBOX_FULL;
+   * an essential batch is written anyway. Only for the gateway's own link-status events: one
+   * per change of a device's link, and what tells consumers why that device's data stopped.
+   */
+  essential?: boolean;
 }
 
 export interface AppendResult {
@@ -104,6 +110,12 @@ export interface Outbox {
   lease(afterId: number, limit: number): OutboxRow[];
   /** Marks rows as acknowledged by the broker. */
   ack(ids: readonly number[]): void;
+  /**
+   * Hands every row to `listener` once it is durable, in row-id order, synchronously at that
+   * moment (the relay publishes from memory instead of reading the rows back). Returns an
+   * unsubscribe function. Optional: a relay without it leases everything from the store.
+   */
+  subscribe?(listener: (rows: readonly OutboxRow[]) => void): () => void;
   stats(nowMs: number): OutboxStats;
   /** Events whose insertion id is greater than `afterId` (for SSE resume), oldest first. */
   eventsAfter(afterId: number, limit: number): OutboxRow[];
@@ -111,6 +123,8 @@ export interface Outbox {
   rowIdOf(eventId: string): number | undefined;
   query(q: EventQuery): EventPage;
   get(eventId: string): DetectionEvent | undefined;
+  /** The events that list this artifact in event.artifacts, newest first, at most `limit` (agency artifact checks). */
+  eventsWithArtifact(sha256: string, limit: number): DetectionEvent[];
   devices(): DeviceRecord[];
   device(id: string): DeviceRecord | undefined;
   quarantine(q: { deviceId?: string; cursor?: string; limit: number }): { items: QuarantineRecord[]; nextCursor?: string };

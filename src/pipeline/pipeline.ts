@@ -8,12 +8,12 @@ import type { Logger } from 'pino';
 import { frameBytes, type AnyAdapter, type CodecContext, type DecodeFailure, type DeviceIdentity, type EventDraft, type Frame } from '../adapter/types.js';
 import type { Clock } from '../clock.js';
 import { isoTime } from '../clock.js';
-import { describeError } from '../errors.js';
+import { BorderlinkError, describeError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { AppendBatch, Outbox, OutboxRow, QuarantineInput, UnsequencedEvent } from '../outbox/types.js';
 import type { ArtifactStore } from '../artifacts/types.js';
 import type { LinkStatus, PushOutcome, RejectedInput, Sink } from '../connectors/types.js';
-import type { JsonValue } from '../schema/detection-event.js';
+import type { JsonValue, Sharing } from '../schema/detection-event.js';
 import { buildEnvelope } from './envelope.js';
 
 export interface EventValidatorLike {
@@ -34,11 +34,18 @@ export interface PipelineDeps {
   artifacts?: ArtifactStore;
   /** the gateway's identification against the reference library, handed to codecs (spectrometers) */
   identify?: CodecContext<unknown>['identify'];
+  /** the event's `sharing` label (multi-agency policies), set before validation and the commit */
+  label?: (event: UnsequencedEvent) => Sharing | undefined;
 }
 
 export interface DevicePipeline extends Sink<Frame> {
   /** resolves when every push and status accepted so far is durable */
   drain(): Promise<void>;
+  /**
+   * An event the gateway itself makes for this device (an operator's decision posted over REST):
+   * enveloped, labelled, validated and committed in the device's order, like a decoded frame.
+   */
+  record(draft: EventDraft): Promise<PushOutcome>;
 }
 
 export interface Pipeline {
@@ -60,12 +67,25 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   };
 }
 
+/**
+ * Transports whose frames cannot wait when the outbox is full: stream bytes (serial, TCP) and
+ * OPC UA notifications are not sent again, so past the cap such a frame is quarantined with its
+ * raw bytes (BL_ERR_OUTBOX_FULL) instead of being refused. Everything else can wait: a Modbus
+ * poll is skipped (the device keeps its registers), an HTTP poll backs off, a folder keeps the
+ * file, an HTTP client gets 503 + Retry-After.
+ */
+const CANNOT_WAIT: ReadonlySet<Frame['transport']> = new Set<Frame['transport']>(['serial', 'tcp-socket', 'opcua']);
+
+const isFull = (e: unknown): e is BorderlinkError => e instanceof BorderlinkError && e.code === 'BL_ERR_OUTBOX_FULL';
+
 function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapter: AnyAdapter, options: unknown): DevicePipeline {
   const { outbox, logger, metrics } = deps;
   const log = logger.child({ device: device.id, adapter: adapter.id });
   let state: JsonValue = outbox.loadState(device.id) ?? adapter.initialState();
   let chain: Promise<void> = Promise.resolve();
   let linkState: LinkStatus['state'] | undefined;
+  /** BL_ERR_OUTBOX_FULL is logged once per run of refusals, not per frame */
+  let fullLogged = false;
 
   const quarantineRecord = (raw: Buffer, f: DecodeFailure, receivedAt: number): QuarantineInput => ({
     deviceId: device.id,
@@ -88,15 +108,45 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
       if (result.rows.length > 0) deps.onDurable(result.rows);
       return { duplicate: false };
     } catch (e) {
-      // The outbox could not write: the frame is not durable. Say so loudly; the connector
-      // carries on and the next poll brings fresh data (nothing was acknowledged to the device).
-      log.error({ err: describeError(e) }, 'outbox append failed');
+      // The outbox could not write: the frame is not durable. Say so loudly (the cap once per
+      // episode: it is announced by the outbox itself); the connector carries on and the next poll
+      // brings fresh data (nothing was acknowledged to the device).
+      if (!isFull(e)) log.error({ err: describeError(e) }, 'outbox append failed');
+      else if (!fullLogged) {
+        fullLogged = true;
+        log.warn({ code: e.code }, 'outbox full: this device is held back or quarantined');
+      }
       throw e;
     }
   };
 
-  const envelope = (draft: EventDraft, receivedAt: number): UnsequencedEvent =>
-    buildEnvelope({ draft, device, adapter, gatewayId: deps.gatewayId, eventId: deps.newEventId(), receivedAt });
+  /**
+   * The outbox refused a frame's events at its cap. A frame that can wait is refused (`failed`, the
+   * connector retries or skips); one that cannot is quarantined whole, raw bytes kept, on the
+   * quarantine's own budget; the adapter state does not move, as for any frame not stored.
+   */
+  const whenFull = async (frame: Frame, raw: Buffer, refused: BorderlinkError, events: number): Promise<PushOutcome> => {
+    const reason = { code: 'BL_ERR_OUTBOX_FULL' as const, message: refused.message };
+    if (!CANNOT_WAIT.has(frame.transport)) return { status: 'failed', eventIds: [], reason };
+    const record = quarantineRecord(raw, {
+      code: 'BL_ERR_OUTBOX_FULL',
+      message: `outbox at its size cap: frame of ${events} event(s) kept raw in quarantine`,
+      detail: { events, transport: frame.transport },
+    }, frame.receivedAt);
+    try {
+      await commit({ deviceId: device.id, events: [], quarantine: [record] }, frame.receivedAt);
+    } catch (e) {
+      // the quarantine budget is spent too: the connector must hold the frame (a stream pauses)
+      return { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_OUTBOX_FULL', message: describeError(e).message } };
+    }
+    return { status: 'quarantined', eventIds: [], reason };
+  };
+
+  const envelope = (draft: EventDraft, receivedAt: number): UnsequencedEvent => {
+    const event = buildEnvelope({ draft, device, adapter, gatewayId: deps.gatewayId, eventId: deps.newEventId(), receivedAt });
+    const sharing = deps.label?.(event);
+    return sharing === undefined ? event : { ...event, sharing };
+  };
 
   const validate = (e: UnsequencedEvent): string[] => {
     const r = deps.validator.validate({ ...e, sequence: 1 });
@@ -187,9 +237,11 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     try {
       ({ duplicate } = await commit({ deviceId: device.id, events, state: next, quarantine, ...(documentKey ? { documentKey } : {}) }, frame.receivedAt));
     } catch (e) {
+      if (isFull(e)) return whenFull(frame, raw, e, events.length);
       const d = describeError(e);
       return { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_OUTBOX_WRITE', message: d.message } };
     }
+    fullLogged = false;
     if (duplicate) return { status: 'duplicate', eventIds: [] };
     state = next;
     if (events.length === 0 && reason) return { status: 'quarantined', eventIds, reason };
@@ -215,7 +267,8 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
       log.error({ errors }, 'status event failed validation');
       return;
     }
-    await commit({ deviceId: device.id, events: [event] }, now);
+    // essential: written past the disk cap, so consumers learn why a device went quiet
+    await commit({ deviceId: device.id, events: [event], essential: true }, now);
   };
 
   const processReject = async (r: RejectedInput): Promise<void> => {
@@ -243,6 +296,24 @@ function createDevicePipeline(deps: PipelineDeps, device: DeviceIdentity, adapte
     },
     drain: () => chain,
     committedState: () => state,
+    record: (draft) => {
+      let outcome: PushOutcome = { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_OUTBOX_WRITE', message: 'event was not recorded' } };
+      return enqueue(async () => {
+        const now = deps.clock.now();
+        const event = envelope(draft, now);
+        const errors = validate(event);
+        if (errors.length > 0) {
+          outcome = { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_SCHEMA_VIOLATION', message: `event does not satisfy detection-event v1: ${errors.slice(0, 5).join('; ')}` } };
+          return;
+        }
+        try {
+          await commit({ deviceId: device.id, events: [event] }, now);
+          outcome = { status: 'accepted', eventIds: [event.eventId] };
+        } catch (e) {
+          outcome = { status: 'failed', eventIds: [], reason: { code: 'BL_ERR_OUTBOX_WRITE', message: describeError(e).message } };
+        }
+      }).then(() => outcome);
+    },
   };
 }
 

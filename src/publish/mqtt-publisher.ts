@@ -26,10 +26,25 @@ export const jsonEncoder: PayloadEncoder = {
 
 export interface MqttPublisher {
   readonly connected: boolean;
-  /** Resolves on PUBACK; rejects if the client is stopped before the broker acknowledges. */
-  publish(row: OutboxRow): Promise<void>;
+  /**
+   * Resolves on PUBACK; rejects if the client is stopped before the broker acknowledges.
+   * `topic` overrides the event's own topic (an agency's copy in its tree).
+   */
+  publish(row: OutboxRow, topic?: string): Promise<void>;
   onConnectionChange(listener: (connected: boolean) => void): void;
+  /**
+   * The outbox's cap state, carried from now on in the retained gateway status ("outbox": {...})
+   * and published at once when connected (else on the next connect).
+   */
+  reportOutbox?(outbox: OutboxStatus): void;
   stop(timeoutMs: number): Promise<void>;
+}
+
+/** The outbox part of the gateway status message. */
+export interface OutboxStatus {
+  state: 'ok' | 'warn' | 'full';
+  bytes: number;
+  capBytes: number;
 }
 
 export interface PublisherOptions {
@@ -45,8 +60,11 @@ export interface PublisherOptions {
   now: () => number;
 }
 
-function gatewayStatus(state: 'online' | 'offline', o: PublisherOptions): string {
-  return JSON.stringify({ gatewayId: o.gatewayId, siteId: o.siteId, state, version: o.version, at: new Date(o.now()).toISOString() });
+function gatewayStatus(state: 'online' | 'offline', o: PublisherOptions, outbox?: OutboxStatus): string {
+  return JSON.stringify({
+    gatewayId: o.gatewayId, siteId: o.siteId, state, version: o.version, at: new Date(o.now()).toISOString(),
+    ...(outbox ? { outbox } : {}),
+  });
 }
 
 export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
@@ -85,11 +103,16 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
     for (const l of listeners) l(c);
   };
 
-  client.on('connect', () => {
-    log.info({ url: redactUrl(o.url), protocolVersion }, 'mqtt connected');
-    client.publish(statusTopic, gatewayStatus('online', o), { qos: 1, retain: true }, (err) => {
+  let outboxStatus: OutboxStatus | undefined;
+  const publishOnline = (): void => {
+    client.publish(statusTopic, gatewayStatus('online', o, outboxStatus), { qos: 1, retain: true }, (err) => {
       if (err) log.warn({ err: describeError(err) }, 'gateway status publish failed');
     });
+  };
+
+  client.on('connect', () => {
+    log.info({ url: redactUrl(o.url), protocolVersion }, 'mqtt connected');
+    publishOnline();
     setConnected(true);
   });
   client.on('close', () => {
@@ -115,7 +138,7 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
     get connected() {
       return client.connected;
     },
-    publish(row) {
+    publish(row, topic) {
       let payload: Buffer | string;
       try {
         payload = o.encoder.encode(row);
@@ -123,7 +146,7 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
         return Promise.reject(new BorderlinkError('BL_ERR_EVENT_ENCODE', `cannot encode event ${row.event.eventId}: ${describeError(e).message}`));
       }
       return new Promise<void>((resolve, reject) => {
-        client.publish(eventTopic(row.event), payload, baseProps(isRetained(row.event)), (err) => {
+        client.publish(topic ?? eventTopic(row.event), payload, baseProps(isRetained(row.event)), (err) => {
           if (err) reject(new BorderlinkError('BL_ERR_PUBLISH_FAILED', `publish of ${row.event.eventId} failed: ${err.message}`, { cause: err }));
           else resolve();
         });
@@ -132,13 +155,17 @@ export function createMqttPublisher(o: PublisherOptions): MqttPublisher {
     onConnectionChange(l) {
       listeners.push(l);
     },
+    reportOutbox(status) {
+      outboxStatus = { state: status.state, bytes: status.bytes, capBytes: status.capBytes };
+      if (client.connected && !stopping) publishOnline();
+    },
     async stop(timeoutMs) {
       stopping = true;
       // A clean shutdown says so on the retained status topic (the will covers crashes).
       if (client.connected) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, Math.min(1000, timeoutMs));
-          client.publish(statusTopic, gatewayStatus('offline', o), { qos: 1, retain: true }, () => {
+          client.publish(statusTopic, gatewayStatus('offline', o, outboxStatus), { qos: 1, retain: true }, () => {
             clearTimeout(t);
             resolve();
           });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import { createLiveEvents, type LiveEventsHub } from '../../src/http/live-events.js';
-import { createHttpServer, type HttpLimits, type Readiness } from '../../src/http/server.js';
+import { createHttpServer, type HttpDeps, type HttpLimits, type Readiness } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 import { sampleEvents } from './sample-events.js';
@@ -20,7 +20,15 @@ export interface HttpFixture {
   close(): Promise<void>;
 }
 
-export async function httpFixture(opts: { apiKeys?: string[]; limits?: HttpLimits; empty?: boolean } = {}): Promise<HttpFixture> {
+export async function httpFixture(opts: {
+  apiKeys?: string[];
+  limits?: HttpLimits;
+  empty?: boolean;
+  /** replaces auth: { apiKeys } (identities, JWT) */
+  auth?: HttpDeps['auth'];
+  onAccess?: HttpDeps['onAccess'];
+  tls?: HttpDeps['tls'];
+} = {}): Promise<HttpFixture> {
   const store = createMemoryStore(opts.empty === true ? [] : sampleEvents());
   const hub = createLiveEvents();
   const registry = new Registry();
@@ -33,7 +41,9 @@ export async function httpFixture(opts: { apiKeys?: string[]; limits?: HttpLimit
     live: hub,
     metrics: registry,
     readiness: () => readiness.current,
-    auth: { apiKeys: opts.apiKeys ?? [] },
+    auth: opts.auth ?? { apiKeys: opts.apiKeys ?? [] },
+    ...(opts.onAccess !== undefined ? { onAccess: opts.onAccess } : {}),
+    ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     limits: { maxPageSize: 5, defaultPageSize: 3, ...opts.limits },
     artifactsDir,
     logger: silentLogger(),

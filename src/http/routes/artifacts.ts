@@ -8,11 +8,14 @@ import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { BorderlinkError } from '../../errors.js';
 import { problemResponses } from '../api-schemas.js';
-import { badRequest, notFound, sendProblem } from '../problem.js';
+import { badRequest, notFound, problemOf, sendProblem } from '../problem.js';
+import type { ArtifactAccess } from '../event-view.js';
 
 export interface ArtifactsRoutesOptions {
   artifactsDir: string;
   authenticated: boolean;
+  /** multi-agency: may this identity read this artifact? (absent: yes) */
+  mayRead?: ArtifactAccess;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -45,7 +48,7 @@ async function mediaTypeOf(file: string): Promise<string> {
 }
 
 export const artifactsRoutes: FastifyPluginAsync<ArtifactsRoutesOptions> = async (app, opts) => {
-  const auth = opts.authenticated ? [401] : [];
+  const auth = opts.authenticated ? [401, 403] : [];
 
   app.get<{ Params: { sha256: string } }>('/artifacts/:sha256', {
     schema: {
@@ -69,6 +72,9 @@ export const artifactsRoutes: FastifyPluginAsync<ArtifactsRoutesOptions> = async
     const file = artifactPath(opts.artifactsDir, sha256);
     if (file === undefined) {
       return sendProblem(reply, badRequest([{ in: 'path', name: 'sha256', message: 'must be 64 hex digits' }]));
+    }
+    if (opts.mayRead !== undefined && !opts.mayRead(request.identity, sha256)) {
+      return sendProblem(reply, problemOf('BL_ERR_HTTP_FORBIDDEN', 403, "Your agency's sharing policy does not include this artifact."));
     }
     let handle;
     try {

@@ -10,7 +10,7 @@ export interface DevicesRoutesOptions {
 }
 
 export const devicesRoutes: FastifyPluginAsync<DevicesRoutesOptions> = async (app, opts) => {
-  const auth = opts.authenticated ? [401] : [];
+  const auth = opts.authenticated ? [401, 403] : [];
 
   app.get('/devices', {
     schema: {

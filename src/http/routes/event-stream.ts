@@ -5,6 +5,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Outbox } from '../../outbox/types.js';
+import type { DetectionEvent } from '../../schema/detection-event.js';
+import type { EventView } from '../event-view.js';
 import { problemResponses } from '../api-schemas.js';
 import { eventFilterDependencies, eventFilterFrom, eventFilterProperties, type EventFilterQuery } from '../event-filter.js';
 import { startEventStream, type EventStreamSession } from '../event-stream.js';
@@ -18,6 +20,8 @@ export interface EventStreamRoutesOptions {
   replayPageSize: number;
   maxBufferedRows: number;
   authenticated: boolean;
+  /** multi-agency: the copy an identity may see (undefined: none) */
+  view?: EventView;
 }
 
 interface StreamQuery extends EventFilterQuery {
@@ -58,7 +62,7 @@ export const eventStreamRoutes: FastifyPluginAsync<EventStreamRoutesOptions> = a
           description: 'text/event-stream: `id` outbox row id, `event` eventType, `data` DetectionEvent JSON',
           content: { 'text/event-stream': { schema: { type: 'string' } } },
         },
-        ...problemResponses(400, ...(opts.authenticated ? [401] : [])),
+        ...problemResponses(400, ...(opts.authenticated ? [401, 403] : [])),
       },
     },
   }, async (request, reply) => {
@@ -81,6 +85,7 @@ export const eventStreamRoutes: FastifyPluginAsync<EventStreamRoutesOptions> = a
       replayPageSize: opts.replayPageSize,
       maxBufferedRows: opts.maxBufferedRows,
       log: request.log,
+      ...(opts.view !== undefined ? { view: (e: DetectionEvent) => opts.view?.(request.identity, e) } : {}),
     });
     sessions.add(session);
     request.log.debug({ lastEventId, filter }, 'event stream opened');

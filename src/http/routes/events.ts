@@ -1,16 +1,19 @@
 /** GET /events (filtered, cursor-paged) and GET /events/:id. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Outbox } from '../../outbox/types.js';
+import type { EventView } from '../event-view.js';
 import { eventFilterDependencies, eventFilterFrom, eventFilterProperties, type EventFilterQuery } from '../event-filter.js';
 import { nextCursorSchema, pageProperties, problemResponses } from '../api-schemas.js';
 import { pageSize, setNextLink, type PageLimits } from '../paging.js';
-import { badRequest, mergeIssues, notFound, sendProblem, validationIssues } from '../problem.js';
+import { badRequest, mergeIssues, notFound, problemOf, sendProblem, validationIssues } from '../problem.js';
 
 export interface EventsRoutesOptions {
   store: Pick<Outbox, 'query' | 'get'>;
   limits: PageLimits;
-  /** whether the group is behind API keys (documents the 401) */
+  /** whether the group is behind credentials (documents the 401 and 403; server.ts enforces them) */
   authenticated: boolean;
+  /** multi-agency: the copy an identity may see (undefined: none) */
+  view?: EventView;
 }
 
 interface EventsQuery extends EventFilterQuery {
@@ -19,7 +22,7 @@ interface EventsQuery extends EventFilterQuery {
 }
 
 export const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app, opts) => {
-  const auth = opts.authenticated ? [401] : [];
+  const auth = opts.authenticated ? [401, 403] : [];
 
   app.get<{ Querystring: EventsQuery }>('/events', {
     // validation errors reach the handler, which adds the cross-field ones: one 400 lists all
@@ -60,7 +63,10 @@ export const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app,
       limit: pageSize(q.limit, opts.limits),
     });
     setNextLink(reply, request.url, page.nextCursor);
-    return { items: page.events, nextCursor: page.nextCursor ?? null };
+    // a policy may leave a page with fewer items than the limit (even none): follow nextCursor
+    const view = opts.view;
+    const items = view === undefined ? page.events : page.events.flatMap((e) => view(request.identity, e) ?? []);
+    return { items, nextCursor: page.nextCursor ?? null };
   });
 
   app.get<{ Params: { id: string } }>('/events/:id', {
@@ -77,6 +83,9 @@ export const eventsRoutes: FastifyPluginAsync<EventsRoutesOptions> = async (app,
   }, async (request, reply) => {
     const event = opts.store.get(request.params.id);
     if (event === undefined) return sendProblem(reply, notFound('No event has that eventId.'));
-    return event;
+    if (opts.view === undefined) return event;
+    const seen = opts.view(request.identity, event);
+    if (seen === undefined) return sendProblem(reply, problemOf('BL_ERR_HTTP_FORBIDDEN', 403, "Your agency's sharing policy does not include this event."));
+    return seen;
   });
 };

@@ -101,7 +101,7 @@ function answer(reply: FastifyReply, outcome: PushOutcome): FastifyReply | { eve
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, opts) => {
   const clock = opts.clock ?? systemClock;
   const newRequestId = opts.newRequestId ?? randomUUID;
-  const auth = opts.authenticated ? { 401: problemResponse('No valid API key (x-api-key or Authorization: Bearer)') } : {};
+  const auth = opts.authenticated ? { 401: problemResponse('No valid credentials (x-api-key, or Authorization: Bearer with a key or token)'), 403: problemResponse('Your roles do not grant ingest:write') } : {};
   for (const name of opts.ingest.keys()) {
     if (!INGEST_PATH.test(name)) {
       throw new BorderlinkError('BL_ERR_CONFIG_INVALID', `ingest path "${name}" must be 1-64 of a-z, 0-9, "_" and "-", starting with a letter or digit`, { detail: { path: name } });

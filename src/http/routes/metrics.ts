@@ -18,7 +18,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
           description: 'Prometheus text exposition format',
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
-        ...problemResponses(...(opts.authenticated ? [401] : [])),
+        ...problemResponses(...(opts.authenticated ? [401, 403] : [])),
       },
     },
   }, async (_request, reply) => {

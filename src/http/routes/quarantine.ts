@@ -40,7 +40,7 @@ export function quarantineItemOf(r: QuarantineRecord): QuarantineItem {
 }
 
 export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = async (app, opts) => {
-  const auth = opts.authenticated ? [401] : [];
+  const auth = opts.authenticated ? [401, 403] : [];
 
   app.get<{ Querystring: { device?: string; cursor?: string; limit?: number } }>('/quarantine', {
     schema: {

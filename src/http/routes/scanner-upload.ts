@@ -162,7 +162,7 @@ export const scannerUploadRoutes: FastifyPluginAsync<ScannerUploadRoutesOptions>
   const clock = opts.clock ?? systemClock;
   const newRequestId = opts.newRequestId ?? randomUUID;
   const maxRequestBytes = limits.maxImages * limits.maxImageBytes + limits.maxResultBytes + (limits.maxImages + MAX_FIELDS + 1) * PART_OVERHEAD_BYTES;
-  const auth = opts.authenticated ? { 401: problemResponse('No valid API key (x-api-key or Authorization: Bearer)') } : {};
+  const auth = opts.authenticated ? { 401: problemResponse('No valid credentials (x-api-key, or Authorization: Bearer with a key or token)'), 403: problemResponse('Your roles do not grant ingest:write') } : {};
 
   // multipart in this scope only; nothing is written to disk by the plugin (no saveRequestFiles)
   await app.register(multipart, {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyMatcher, presentedKey } from '../../../src/http/api-key-auth.js';
+import { createKeyIndex, presentedCredential } from '../../../src/security/authenticator.js';
 import { httpFixture, type HttpFixture } from '../../helpers/http-fixture.js';
 
 const PROTECTED = ['/v1/events', '/v1/events/stream', '/v1/events/some-id', '/v1/devices', '/v1/devices/rpm-1', '/v1/quarantine',
@@ -83,18 +83,18 @@ describe('no API keys configured', () => {
 
 describe('key matching', () => {
   it('matches only configured keys, whatever their length', () => {
-    const m = createKeyMatcher(['abc', 'a-much-longer-key']);
-    expect(m('abc')).toBe(true);
-    expect(m('a-much-longer-key')).toBe(true);
-    expect(m('ab')).toBe(false);
-    expect(m('abcd')).toBe(false);
-    expect(m('')).toBe(false);
+    const m = createKeyIndex(['abc', 'a-much-longer-key']);
+    expect(m('abc')).toBe(0);
+    expect(m('a-much-longer-key')).toBe(1);
+    expect(m('ab')).toBe(-1);
+    expect(m('abcd')).toBe(-1);
+    expect(m('')).toBe(-1);
   });
 
   it('reads x-api-key first, then a Bearer token', () => {
-    expect(presentedKey({ 'x-api-key': 'k1', authorization: 'Bearer k2' })).toBe('k1');
-    expect(presentedKey({ authorization: 'Bearer k2' })).toBe('k2');
-    expect(presentedKey({ authorization: 'Bearer' })).toBeUndefined();
-    expect(presentedKey({})).toBeUndefined();
+    expect(presentedCredential({ 'x-api-key': 'k1', authorization: 'Bearer k2' })).toEqual({ kind: 'api-key', key: 'k1' });
+    expect(presentedCredential({ authorization: 'Bearer k2' })).toEqual({ kind: 'api-key', key: 'k2' });
+    expect(presentedCredential({ authorization: 'Bearer' })).toEqual({ kind: 'none' });
+    expect(presentedCredential({})).toEqual({ kind: 'none' });
   });
 });

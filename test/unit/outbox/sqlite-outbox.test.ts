@@ -55,6 +55,7 @@ describe('sqlite outbox', () => {
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'events, devices, quarantine' },
       { version: 2, name: 'document keys' },
+      { version: 3, name: 'artifact references' },
     ]);
     expect(o.integrityCheck()).toBe('ok');
   });
@@ -73,7 +74,7 @@ describe('sqlite outbox', () => {
   it('writes appends made in one tick in one transaction', async () => {
     const o = open();
     await Promise.all(Array.from({ length: 50 }, (_, i) => o.append({ deviceId: `d${i}`, events: [makeEvent({ deviceId: `d${i}` })] })));
-    expect(o.writeCounters()).toEqual({ commits: 1, failedCommits: 0, events: 50, rejectedBatches: 0 });
+    expect(o.writeCounters()).toMatchObject({ commits: 1, failedCommits: 0, events: 50, rejectedBatches: 0, refusedFull: 0 });
   });
 
   it('cuts a group at batchMaxEvents without splitting a batch', async () => {
@@ -181,5 +182,30 @@ describe('sqlite outbox', () => {
       const o = open();
       expect(() => o.prune({ ackedOlderThanMs: -1 })).toThrow(expect.objectContaining({ code: 'BL_ERR_OUTBOX_QUERY_INVALID' }));
     });
+  });
+});
+
+describe('artifact references', () => {
+  it('finds the events that list an artifact, newest first, and forgets them with the events', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(path.join(tmpdir(), 'bl-artrefs-'));
+    const o = openSqliteOutbox({ path: path.join(dir, 'outbox.db'), clock: { now: () => Date.now() }, logger: silentLogger() });
+    try {
+      const sha = 'a'.repeat(64);
+      const other = 'b'.repeat(64);
+      const withArtifacts = (id: string, shas: string[]) => ({
+        ...makeEvent({ deviceId: 'dev-a', eventId: id }),
+        artifacts: shas.map((s) => ({ kind: 'image' as const, mediaType: 'image/png', uri: `/v1/artifacts/${s}`, sha256: s, bytes: 10 })),
+      });
+      await o.append({ deviceId: 'dev-a', events: [withArtifacts('0190a000-0000-7000-8000-000000000001', [sha]), withArtifacts('0190a000-0000-7000-8000-000000000002', [sha, other])] });
+      await o.append({ deviceId: 'dev-a', events: [withArtifacts('0190a000-0000-7000-8000-000000000003', [other])] });
+      expect(o.eventsWithArtifact(sha, 10).map((e) => e.eventId)).toEqual(['0190a000-0000-7000-8000-000000000002', '0190a000-0000-7000-8000-000000000001']);
+      expect(o.eventsWithArtifact(other, 1).map((e) => e.eventId)).toEqual(['0190a000-0000-7000-8000-000000000003']);
+      expect(o.eventsWithArtifact('c'.repeat(64), 10)).toEqual([]);
+    } finally {
+      await o.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

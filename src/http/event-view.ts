@@ -1,0 +1,14 @@
+/**
+ * What an identity may see (multi-agency sharing): the composition root builds these from the
+ * compiled policies (src/sharing), the routes only apply them, so REST lists and lookups, the SSE
+ * stream and artifacts all enforce one policy. An identity without agency (the operating
+ * authority, or no credentials configured) sees everything.
+ */
+import type { DetectionEvent } from '../schema/detection-event.js';
+import type { Identity } from '../security/identity.js';
+
+/** The copy of an event this identity may see, or undefined when its policy does not admit it. */
+export type EventView = (identity: Identity | undefined, event: DetectionEvent) => DetectionEvent | undefined;
+
+/** Whether this identity may download the artifact with this sha256. */
+export type ArtifactAccess = (identity: Identity | undefined, sha256: string) => boolean;
