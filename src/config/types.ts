@@ -52,7 +52,7 @@ export type Classification = 'public' | 'internal' | 'restricted';
 
 export interface SharingSection {
   defaultClassification: Classification;
-  rules: { match: { site?: string; deviceClass?: DeviceClass; eventType?: string; outcomeState?: string }; classification: Classification }[];
+  rules: { match: { site?: string | string[]; deviceClass?: DeviceClass | DeviceClass[]; eventType?: string | string[]; outcomeState?: string | string[] }; classification: Classification }[];
 }
 
 export interface AuditSection {
