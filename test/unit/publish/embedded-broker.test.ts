@@ -111,7 +111,7 @@ describe('embedded broker', () => {
     let dir = '';
     let pki: TestPki;
     afterEach(() => undefined);
-    it('admits a client certificate from the configured CA as the user it names, refuses unknown CAs, unknown names and no certificate', async () => {
+    it('admits a client certificate from the configured CA as the user it names, refuses unknown CAs, expired certificates, unknown names and no certificate', async () => {
       dir = mkdtempSync(path.join(tmpdir(), 'bl-mtls-'));
       try {
         pki = makeTestPki(dir, ['customs-cr', 'stranger']);
@@ -139,6 +139,7 @@ describe('embedded broker', () => {
         expect(await grantedQos(ok, 'borderlink/v1/#')).toBe(128);
         await ok.endAsync();
         expect(await tryConnect(url, tlsOpts(pki.rogue('customs-cr')))).not.toBe('connected');
+        expect(await tryConnect(url, tlsOpts(pki.expired('customs-cr')))).not.toBe('connected');
         expect(await tryConnect(url, tlsOpts())).not.toBe('connected');
         expect(await tryConnect(url, tlsOpts(pki.client('stranger')))).toMatch(/Not authorized/i);
         // the plain listener still wants a password: a certificate-only user cannot log in there
