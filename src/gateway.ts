@@ -177,10 +177,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         logger,
         now: () => clock.now(),
       });
-      if (sharing.fanout) publisher = withAgencyFanout(publisher, sharing.fanout, eventTopic);
+      // the outbox cap state rides on the gateway status of the one MQTT connection (before any fan-out wrapper)
       const pub = publisher;
       pub.reportOutbox?.(ob.capacity());
       ob.onCapacityChange((r) => pub.reportOutbox?.(r));
+      if (sharing.fanout) publisher = withAgencyFanout(publisher, sharing.fanout, eventTopic);
       const rl = createRelay({ outbox: ob, publisher, window: config.mqtt.inflightWindow, logger, metrics, now: () => clock.now() });
       relay = rl;
       rl.start();

@@ -54,6 +54,8 @@ export function createRelay(deps: {
   /** false once a lease came back short: nothing new until notify() or the idle tick says so */
   let maybeMore = true;
   const memoryRows = Math.max(0, deps.memoryRows ?? 10_000);
+  /** the fewest rows worth a lease while publishes are in flight */
+  const leaseBatch = Math.max(1, Math.min(100, Math.floor(deps.window / 4)));
   /**
    * Durable rows not yet leased, continuing the store right after `lastLeased`; valid only while
    * `caughtUp` (every durable row up to the tail's end is leased or in the tail).
@@ -83,6 +85,10 @@ export function createRelay(deps: {
       maybeMore = false;
       return [];
     }
+    // a lease is a query: draining a backlog, refill the window in batches rather than one row per
+    // PUBACK (measured: a lease per PUBACK held a 1M-event drain to 9k events/s); a settle to come
+    // calls pump again
+    if (want < leaseBatch && inFlight > 0) return [];
     const rows = outbox.lease(lastLeased, want);
     // a short lease has seen every durable row: from here on, new rows come through memory
     if (rows.length < want) {

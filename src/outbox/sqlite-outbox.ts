@@ -117,6 +117,7 @@ export interface SqliteOutbox extends Outbox {
   prune(opts: PruneOptions): number;
   /** monotonic counters for metrics */
   writeCounters(): OutboxWriteCounters;
+  subscribe(listener: (rows: readonly OutboxRow[]) => void): () => void;
   /** the last measured size and cap state (in memory, cheap) */
   capacity(): CapacityReport;
   /** Called with the new report whenever the state changes (ok / warn / full). */

@@ -84,7 +84,8 @@ function answer(reply: FastifyReply, outcome: PushOutcome): FastifyReply | { eve
       return { duplicate: true };
     case 'failed':
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return sendProblem(reply, unavailable('BL_ERR_OUTBOX_WRITE', 'The document could not be stored; retry later.'));
+      // BL_ERR_OUTBOX_FULL: the outbox is at its disk cap (backpressure), else a write failure
+      return sendProblem(reply, unavailable(outcome.reason?.code === 'BL_ERR_OUTBOX_FULL' ? 'BL_ERR_OUTBOX_FULL' : 'BL_ERR_OUTBOX_WRITE', 'The document could not be stored; retry later.'));
     case 'quarantined': {
       const reason = outcome.reason ?? { code: 'BL_ERR_NORMALISE_FAILED' as const, message: 'The document is not usable.' };
       if (ERROR_CODES[reason.code].kind === 'transient') {
