@@ -31,10 +31,10 @@ import { createAccessControl, decorateIdentity, type OnAccess } from '../securit
 import { helmetOptions, RATE_LIMIT_DEFAULTS, rateLimitedError, rateLimitKey, readHttpsOptions, type HttpTlsFiles } from '../security/http-hardening.js';
 import { SHARED_SCHEMAS } from './api-schemas.js';
 import type { LiveEvents } from './live-events.js';
-import { installProblemHandlers } from './problem.js';
+import { installProblemHandlers, problemOf, sendProblem } from './problem.js';
 import { artifactsRoutes } from './routes/artifacts.js';
 import { decisionRoutes, type DecisionRoutesOptions } from './routes/decision.js';
-import type { ArtifactAccess, EventView } from './event-view.js';
+import type { ArtifactAccess, DeviceView, EventView } from './event-view.js';
 import { devicesRoutes } from './routes/devices.js';
 import { eventStreamRoutes } from './routes/event-stream.js';
 import { eventsRoutes } from './routes/events.js';
@@ -113,7 +113,7 @@ export interface HttpDeps {
   /** POST /v1/scanners/<path>/results: X-ray scanner uploads (multipart), by scanner path (none: no route) */
   scannerUploads?: Omit<ScannerUploadRoutesOptions, 'authenticated'>;
   /** multi-agency sharing: what each identity may see (absent: everything) */
-  views?: { event: EventView; artifact: ArtifactAccess };
+  views?: { event: EventView; artifact: ArtifactAccess; device: DeviceView };
   /** POST /v1/events/:id/decision (absent: no route) */
   decisions?: DecisionRoutesOptions['record'];
 }
@@ -274,8 +274,20 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
         authenticated,
         ...(view ? { view } : {}),
       });
-      await v1.register(guarded('devices:read', devicesRoutes), { store: deps.store, authenticated });
-      await v1.register(guarded('quarantine:read', quarantineRoutes), { store: deps.store, limits: pageLimits, authenticated });
+      await v1.register(guarded('devices:read', devicesRoutes), { store: deps.store, authenticated, ...(deps.views ? { view: deps.views.device } : {}) });
+      await v1.register(async (q) => {
+        // quarantine holds devices' raw bytes, which no policy can redact: with agencies configured
+        // it is for the operating authority (identities without agency) only
+        if (deps.views !== undefined) {
+          q.addHook('preHandler', async (request, reply) => {
+            if (request.identity?.agency !== undefined) {
+              return sendProblem(reply, problemOf('BL_ERR_HTTP_FORBIDDEN', 403, 'Quarantined input holds unredacted device data: it is for the operating authority only.'));
+            }
+            return undefined;
+          });
+        }
+        await q.register(guarded('quarantine:read', quarantineRoutes), { store: deps.store, limits: pageLimits, authenticated });
+      });
       await v1.register(guarded('artifacts:read', artifactsRoutes), { artifactsDir: deps.artifactsDir, authenticated, ...(deps.views ? { mayRead: deps.views.artifact } : {}) });
       if (deps.ingest !== undefined && deps.ingest.size > 0) await v1.register(guarded('ingest:write', ingestRoutes), { ingest: deps.ingest, authenticated });
       if (deps.scannerUploads !== undefined && deps.scannerUploads.targets.size > 0) await v1.register(guarded('ingest:write', scannerUploadRoutes), { ...deps.scannerUploads, authenticated });

@@ -86,5 +86,23 @@ export function topicAgency(topicFilter: string): string | undefined {
 
 /** Whether a user of this agency may subscribe to the filter: only within its own tree. */
 export function mayAgencySubscribe(agencyId: string, topicFilter: string): boolean {
-  return topicAgency(topicFilter) === agencyId;
+  return topicAgency(topicFilter) === agencyId || isGatewayStatusFilter(topicFilter);
+}
+
+/**
+ * The gateway's own retained status (borderlink/v1/{site}/gateway/{gatewayId}/status, with the
+ * last will) holds no event data, only liveness and the outbox state, and every agency needs it to
+ * tell "no alarms" from "gateway down": any agency may read it, by name or with + for site and
+ * gateway, never with #.
+ */
+export const GATEWAY_STATUS_FILTER = `${TOPIC_ROOT}/+/gateway/+/status`;
+
+export function isGatewayStatusFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  const root = TOPIC_ROOT.split('/');
+  if (levels.length !== root.length + 4) return false;
+  if (levels[0] !== root[0] || levels[1] !== root[1]) return false;
+  const [site, gateway, id, status] = levels.slice(root.length);
+  const named = (s: string | undefined): boolean => s === '+' || (s !== undefined && s !== '' && !/[+#]/.test(s));
+  return named(site) && gateway === 'gateway' && named(id) && status === 'status';
 }

@@ -7,7 +7,7 @@
  */
 import { BorderlinkError } from '../errors.js';
 import type { GatewayConfig } from '../config/types.js';
-import type { ArtifactAccess, EventView } from '../http/event-view.js';
+import type { ArtifactAccess, DeviceView, EventView } from '../http/event-view.js';
 import type { UnsequencedEvent } from '../outbox/types.js';
 import type { AgencyView } from '../publish/agency-fanout.js';
 import type { DetectionEvent, Sharing } from '../schema/detection-event.js';
@@ -19,7 +19,7 @@ export interface GatewaySharing {
   compiled: CompiledSharing | undefined;
   /** the pipeline's labeller (undefined: events are not labelled) */
   label?: (event: UnsequencedEvent) => Sharing;
-  views?: { event: EventView; artifact: ArtifactAccess };
+  views?: { event: EventView; artifact: ArtifactAccess; device: DeviceView };
   /** the MQTT fan-out's view (no agencies: none) */
   fanout?: AgencyView;
   mayAgencySubscribe: (agency: string, filter: string) => boolean;
@@ -48,6 +48,18 @@ export function createGatewaySharing(config: Pick<GatewayConfig, 'agencies' | 's
   if (agencyIds.length > 0) {
     out.views = {
       event: (identity, event) => (identity?.agency === undefined ? event : forAgency(compiled, identity.agency, event)),
+      device: (identity, device) => {
+        const agency = identity?.agency;
+        if (agency === undefined) return device;
+        const p = compiled.byId.get(agency);
+        if (p === undefined) return undefined;
+        const { sites, deviceClasses } = p.receive;
+        if (sites !== undefined && (device.siteId === undefined || !sites.includes(device.siteId))) return undefined;
+        if (deviceClasses !== undefined && (device.deviceClass === undefined || !deviceClasses.includes(device.deviceClass))) return undefined;
+        const { lastEvent, ...rest } = device;
+        const seen = lastEvent === undefined ? undefined : forAgency(compiled, agency, lastEvent);
+        return seen === undefined ? rest : { ...rest, lastEvent: seen };
+      },
       artifact: (identity, sha256) => {
         const agency = identity?.agency;
         if (agency === undefined) return true;

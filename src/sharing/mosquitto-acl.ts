@@ -12,7 +12,7 @@
 import { fail, ok, type Result } from '../adapter/types.js';
 import { pointer } from '../json-pointer.js';
 import { TOPIC_ROOT } from '../publish/topics.js';
-import { agencyTreeRoot } from './agency-topics.js';
+import { agencyTreeRoot, GATEWAY_STATUS_FILTER } from './agency-topics.js';
 import type { CompiledSharing, SharingProblem } from './policy-types.js';
 
 export interface BrokerUser {
@@ -78,9 +78,10 @@ export function mosquittoAcl(
     for (const u of agencyUsers.filter((x) => x.agency === p.id)) {
       lines.push(
         '',
-        `# Agency ${p.id}${p.name !== undefined ? ` (${oneLine(p.name)})` : ''}: reads only its own redacted tree.`,
+        `# Agency ${p.id}${p.name !== undefined ? ` (${oneLine(p.name)})` : ''}: reads only its own redacted tree (and the gateway's liveness status).`,
         `user ${u.username}`,
         `topic read ${agencyTreeRoot(p.id)}/#`,
+        `topic read ${GATEWAY_STATUS_FILTER}`,
       );
     }
   }

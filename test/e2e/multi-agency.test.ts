@@ -162,6 +162,19 @@ describe('multi-agency sharing on every channel', () => {
     for (const c of storedAlarm.subject?.conveyances ?? []) if (c.id !== undefined) expect(JSON.stringify(police)).not.toContain(c.id);
 
     expect(await list('regulator')).toEqual([]);
+
+    // devices: only equipment inside the policy, its last event through the same view
+    type Device = { id: string; lastEvent?: DetectionEvent };
+    const devices = async (who: Who): Promise<Device[]> => (await getJson<{ items: Device[] }>(`${gw.rest}/v1/devices`, { 'x-api-key': KEYS[who] })).body.items;
+    const policeDevice = (await devices('police')).find((d) => d.id === DEVICE);
+    expect(policeDevice).toBeDefined();
+    if (policeDevice?.lastEvent !== undefined) {
+      expect(policeDevice.lastEvent.raw).toBeUndefined();
+      expect(policeDevice.lastEvent.artifacts).toBeUndefined();
+    }
+    expect((await devices('regulator')).map((d) => d.id)).not.toContain(DEVICE);
+    expect((await getJson(`${gw.rest}/v1/devices/${DEVICE}`, { 'x-api-key': KEYS.regulator })).status).toBe(404);
+    expect((await getJson(`${gw.rest}/v1/devices/${DEVICE}`, { 'x-api-key': KEYS.customs })).status).toBe(200);
   });
 
   it('REST by id: allowed events come redacted, others are refused with 403', async () => {
@@ -213,7 +226,11 @@ describe('multi-agency sharing on every channel', () => {
       expect(m.event.artifacts).toBeUndefined();
       expect(m.event.raw).toBeUndefined();
     }
-    expect(mqttClients.get('regulator')?.got).toEqual([]);
+    expect(mqttClients.get('regulator')?.got.filter((m) => !m.topic.includes('/gateway/'))).toEqual([]);
+    // every agency may read the gateway's liveness (retained, no event data)
+    const regulator = mqttClients.get('regulator');
+    expect(await grantedQos(regulator?.client as mqtt.MqttClient, 'borderlink/v1/+/gateway/+/status')).toBe(1);
+    await waitFor(() => regulator?.got.some((m) => m.topic === 'borderlink/v1/BGSOF/gateway/bl-agencies-gw/status'), 'the gateway status for the regulator');
     for (const [who, { client }] of mqttClients) {
       expect(await grantedQos(client, 'borderlink/v1/#')).toBe(128);
       expect(await grantedQos(client, `borderlink/v1/agency/${who === 'customs' ? 'border-police' : 'customs'}/#`)).toBe(128);

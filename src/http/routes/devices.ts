@@ -2,11 +2,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Outbox } from '../../outbox/types.js';
 import { problemResponses } from '../api-schemas.js';
+import type { DeviceView } from '../event-view.js';
 import { notFound, sendProblem } from '../problem.js';
 
 export interface DevicesRoutesOptions {
   store: Pick<Outbox, 'devices' | 'device'>;
   authenticated: boolean;
+  /** multi-agency: which devices (and which view of their last event) an identity may see */
+  view?: DeviceView;
 }
 
 export const devicesRoutes: FastifyPluginAsync<DevicesRoutesOptions> = async (app, opts) => {
@@ -26,7 +29,11 @@ export const devicesRoutes: FastifyPluginAsync<DevicesRoutesOptions> = async (ap
         ...problemResponses(...auth),
       },
     },
-  }, async () => ({ items: opts.store.devices() }));
+  }, async (request) => {
+    const view = opts.view;
+    const all = opts.store.devices();
+    return { items: view === undefined ? all : all.flatMap((d) => view(request.identity, d) ?? []) };
+  });
 
   app.get<{ Params: { id: string } }>('/devices/:id', {
     schema: {
@@ -42,6 +49,9 @@ export const devicesRoutes: FastifyPluginAsync<DevicesRoutesOptions> = async (ap
   }, async (request, reply) => {
     const device = opts.store.device(request.params.id);
     if (device === undefined) return sendProblem(reply, notFound('No device has that id.'));
-    return device;
+    if (opts.view === undefined) return device;
+    const seen = opts.view(request.identity, device);
+    // outside the policy reads as unknown: a device list must not reveal other agencies' equipment
+    return seen ?? sendProblem(reply, notFound('No device has that id.'));
   });
 };

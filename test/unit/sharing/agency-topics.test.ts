@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  agencyEventTopic, agencyTopic, agencyTreeRoot, mayAgencySubscribe, topicAgency,
+  agencyEventTopic, agencyTopic, agencyTreeRoot, GATEWAY_STATUS_FILTER, isGatewayStatusFilter, mayAgencySubscribe, topicAgency,
 } from '../../../src/sharing/agency-topics.js';
 import { fullEvent } from './fixtures.js';
 
@@ -52,5 +52,17 @@ describe('topicAgency / mayAgencySubscribe', () => {
 
   it('an agency may not subscribe to another agency tree', () => {
     expect(mayAgencySubscribe('police', 'borderlink/v1/agency/customs/#')).toBe(false);
+  });
+});
+
+describe('gateway status for agencies', () => {
+  it('lets any agency read the gateway liveness topic, by name or with +, never through #', () => {
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/BGSOF/gateway/bl-gw-01/status')).toBe(true);
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/+/gateway/+/status')).toBe(true);
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/+/gateway/#')).toBe(false);
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/+/+/+/status')).toBe(false);
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/BGSOF/xray-scanner/lane3/status')).toBe(false);
+    expect(mayAgencySubscribe('customs', 'borderlink/v1/BGSOF/gateway/bl-gw-01/status/x')).toBe(false);
+    expect(isGatewayStatusFilter(GATEWAY_STATUS_FILTER)).toBe(true);
   });
 });
