@@ -17,12 +17,10 @@ import mqtt from 'mqtt';
 import { systemClock } from '../src/clock.js';
 import { createUuidV7 } from '../src/ids.js';
 import { silentLogger } from '../src/log.js';
-import { createMetrics } from '../src/metrics.js';
-import { createRelay } from '../src/outbox/relay.js';
 import { openSqliteOutbox } from '../src/outbox/sqlite-outbox.js';
-import { createMqttPublisher, jsonEncoder } from '../src/publish/mqtt-publisher.js';
 import { startTestBroker } from '../test/helpers/broker.js';
 import { benchEvent } from './outbox.bench.js';
+import { connectedRelay } from './relay-rig.js';
 
 export interface DrainBenchResult {
   broker: string;
@@ -90,18 +88,7 @@ export async function benchDrain(opts: { events?: number; devices?: number; wind
         }
       });
     });
-    const publisher = createMqttPublisher({
-      url: broker.url,
-      mqtt: { protocolVersion: 4, keepaliveSeconds: 30 },
-      gatewayId: 'bench-gw',
-      siteId: 'BGSOF',
-      version: 'bench',
-      encoder: jsonEncoder,
-      logger,
-      now: () => Date.now(),
-    });
-    await new Promise<void>((resolve) => publisher.onConnectionChange((c) => c && resolve()));
-    const relay = createRelay({ outbox, publisher, window, logger, metrics: createMetrics({ defaultMetrics: false }), now: () => Date.now() });
+    const { publisher, relay } = await connectedRelay({ brokerUrl: broker.url, outbox, window, logger });
     const t0 = performance.now();
     relay.start();
     await got;

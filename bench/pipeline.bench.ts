@@ -25,14 +25,13 @@ import { systemClock } from '../src/clock.js';
 import { createUuidV7 } from '../src/ids.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
-import { createRelay } from '../src/outbox/relay.js';
 import { openSqliteOutbox } from '../src/outbox/sqlite-outbox.js';
 import { packageRoot } from '../src/package-root.js';
 import { createPipeline } from '../src/pipeline/pipeline.js';
-import { createMqttPublisher, jsonEncoder } from '../src/publish/mqtt-publisher.js';
 import { createEventValidator } from '../src/schema/validator.js';
 import { startTestBroker, type TestBroker } from '../test/helpers/broker.js';
 import { occupancyFrames } from './rpm-frames.js';
+import { connectedRelay } from './relay-rig.js';
 
 export interface PipelineBenchResult {
   broker: string;
@@ -137,18 +136,7 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
   const outbox = openSqliteOutbox({ path: path.join(dir, 'outbox.sqlite'), clock: systemClock, logger });
   const metrics = createMetrics({ defaultMetrics: false });
   const sub = await subscriber(broker.url, 'borderlink/v1/BGSOF/radiation-portal-monitor/#');
-  const publisher = createMqttPublisher({
-    url: broker.url,
-    mqtt: { protocolVersion: 4, keepaliveSeconds: 30 },
-    gatewayId: 'bench-gw',
-    siteId: 'BGSOF',
-    version: 'bench',
-    encoder: jsonEncoder,
-    logger,
-    now: () => Date.now(),
-  });
-  await new Promise<void>((resolve) => publisher.onConnectionChange((c) => c && resolve()));
-  const relay = createRelay({ outbox, publisher, window: WINDOW, logger, metrics, now: () => Date.now() });
+  const { publisher, relay } = await connectedRelay({ brokerUrl: broker.url, outbox, window: WINDOW, logger, metrics });
   relay.start();
   const pipeline = createPipeline({
     gatewayId: 'bench-gw',

@@ -27,6 +27,7 @@ import { openSqliteOutbox, type SqliteOutbox } from '../../src/outbox/sqlite-out
 import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { createEventValidator } from '../../src/schema/validator.js';
 import { renderScanImage } from '../../simulators/cargo-scanner/png.js';
+import { multipartBody, scannerReport } from '../helpers/scanner-upload-fixtures.js';
 
 const RUNS = Number(process.env.BL_FUZZ_RUNS ?? 10_000);
 const LIMITS = { maxImageBytes: 16 * 1024, maxImages: 3, maxResultBytes: 8 * 1024 };
@@ -37,18 +38,12 @@ function files(dir: string): Set<string> {
 }
 
 async function validBody(scanId: string): Promise<{ payload: Buffer; contentType: string }> {
-  const form = new FormData();
-  form.append('result', JSON.stringify({
-    scanId,
-    scanTime: '2026-11-23T10:47:55.300Z',
-    alarmDecision: 'ALARM',
-    conveyances: [{ type: 'container', id: 'CSQU3054383', confidence: 0.94 }],
-    threatObjects: [{ id: '1', category: 'CONTRABAND', assessment: 'HIGH_THREAT', probability: 0.87, image: 'top', base: [4, 4], extent: [8, 4] }],
-    images: [{ id: 'top', mediaType: 'image/png', kind: 'image' }],
-  }));
-  form.append('top', new Blob([renderScanImage(24, 12, [{ base: [4, 4], extent: [8, 4] }])], { type: 'image/png' }), 'top.png');
-  const res = new Response(form);
-  return { payload: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type') as string };
+  const png = renderScanImage(24, 12, [{ base: [4, 4], extent: [8, 4] }]);
+  const body = await multipartBody([
+    { name: 'result', value: scannerReport(scanId, {}, { base: [4, 4], extent: [8, 4] }) },
+    { name: 'top', value: png, filename: 'top.png', type: 'image/png' },
+  ]);
+  return { payload: body.payload, contentType: body.headers['content-type'] as string };
 }
 
 describe(`fuzzed multipart uploads, ${RUNS} cases`, () => {

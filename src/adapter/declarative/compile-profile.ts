@@ -20,7 +20,7 @@ import { planReads } from './read-plan.js';
 import { buildJsonProfileAdapter, compileJsonParts, type JsonProfileAdapter } from './json-profile.js';
 import { buildOpcUaProfileAdapter, compileOpcUaParts, type OpcUaProfileAdapter } from './opcua-profile.js';
 import { pointer, type ProblemList } from './profile-problems.js';
-import { JSON_TRANSPORTS, OPCUA_ACQUISITION_KEYS, type ModbusFieldSpec } from './profile-types.js';
+import { JSON_TRANSPORTS, OPCUA_ACQUISITION_KEYS, profileIdentity, type ModbusFieldSpec } from './profile-types.js';
 import { decodeFields } from './register-decode.js';
 
 /** What decode hands to normalise: one poll's values, by field name. */
@@ -146,12 +146,7 @@ export function compileProfileTyped(profile: Profile, shapeCheck: ProfileShapeCh
   if (problems.length > 0) throw profileInvalid(source, problems);
   const { fields, rules, plan } = parts;
   return defineAdapter<ModbusFrame, ProfileRecord, unknown, ProfileState>({
-    id: profile.id,
-    version: profile.version,
-    deviceClass: profile.deviceClass,
-    technique: profile.technique,
-    vendor: profile.vendor,
-    model: profile.model,
+    ...profileIdentity(profile),
     transport: profile.transport as ModbusFrame['transport'],
     optionsSchema: profile.optionsSchema ?? NO_OPTIONS,
     acquisition: plan,

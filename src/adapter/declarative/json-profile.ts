@@ -32,7 +32,7 @@ import { compileJsonFields, extractJsonFields, jsonFieldKinds, type JsonField } 
 import { parseJsonPath, selectJson, type JsonPath } from './json-path.js';
 import { compileSpectrum, readSpectrum, type CompiledSpectrum } from './json-spectrum.js';
 import { pointer, type ProblemList } from './profile-problems.js';
-import { OPCUA_ACQUISITION_KEYS, type JsonFieldSpec, type Profile } from './profile-types.js';
+import { OPCUA_ACQUISITION_KEYS, profileIdentity, type JsonFieldSpec, type Profile } from './profile-types.js';
 
 /** One result of a body, as decode hands it to normalise. */
 export interface JsonRecord {
@@ -210,12 +210,7 @@ function withRawArtifact(drafts: EventDraft[], ctx: CodecContext<unknown>): Even
 export function buildJsonProfileAdapter(profile: Profile, parts: JsonParts, optionsSchema: { [key: string]: JsonValue }): JsonProfileAdapter {
   const spectrometer = profile.deviceClass === 'spectrometer';
   return defineAdapter<DocumentFrame, JsonRecord, unknown, JsonProfileState>({
-    id: profile.id,
-    version: profile.version,
-    deviceClass: profile.deviceClass,
-    technique: profile.technique,
-    vendor: profile.vendor,
-    model: profile.model,
+    ...profileIdentity(profile),
     transport: profile.transport as DocumentFrame['transport'],
     optionsSchema,
     acquisition: parts.plan,

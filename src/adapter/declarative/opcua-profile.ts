@@ -30,7 +30,7 @@ import type { CompiledRule } from './emit-program.js';
 import { initialProfileState, readProfileState, runEmitRules, type ProfileState } from './emit-rules.js';
 import { compileJsonFields, extractJsonFields, jsonFieldKinds, type ExtractFailureStyle, type JsonField } from './json-fields.js';
 import { pointer, type ProblemList } from './profile-problems.js';
-import type { FieldValue, FieldValues, JsonFieldSpec, OpcUaFieldSpec, Profile } from './profile-types.js';
+import { profileIdentity, type FieldValue, type FieldValues, type JsonFieldSpec, type OpcUaFieldSpec, type Profile } from './profile-types.js';
 
 export const DEFAULT_PUBLISHING_INTERVAL_MS = 500;
 export const DEFAULT_KEEP_ALIVE_COUNT = 10;
@@ -317,12 +317,7 @@ export function decodeOpcUaFrame(parts: OpcUaParts, frame: OpcUaFrame): Result<O
 
 export function buildOpcUaProfileAdapter(profile: Profile, parts: OpcUaParts, optionsSchema: { [key: string]: JsonValue }): OpcUaProfileAdapter {
   return defineAdapter<OpcUaFrame, OpcUaRecord, unknown, ProfileState>({
-    id: profile.id,
-    version: profile.version,
-    deviceClass: profile.deviceClass,
-    technique: profile.technique,
-    vendor: profile.vendor,
-    model: profile.model,
+    ...profileIdentity(profile),
     transport: 'opcua',
     optionsSchema,
     acquisition: parts.plan,

@@ -320,3 +320,8 @@ export interface ProfileProblem {
   path: string;
   message: string;
 }
+
+/** The adapter identity a profile declares (the same for every transport). */
+export function profileIdentity(profile: Profile): Pick<Profile, 'id' | 'version' | 'deviceClass' | 'technique' | 'vendor' | 'model'> {
+  return { id: profile.id, version: profile.version, deviceClass: profile.deviceClass, technique: profile.technique, vendor: profile.vendor, model: profile.model };
+}

@@ -13,25 +13,30 @@ import { silentLogger } from '../../../src/log.js';
 import { startXrayOpcuaSimulator } from '../../../simulators/opcua-scanner/xray-opcua-simulator.js';
 import type { AdapterContractKit } from '../adapter-contract.js';
 
-export const kit: AdapterContractKit = {
-  adapterId: 'xray-opcua-scanner',
-  corruptValueCode: 'BL_ERR_DICOS_REPORT_INVALID',
-  async startSimulator() {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bl-xray-kit-'));
-    const sim = await startXrayOpcuaSimulator({ stateDir: dir, scenario: 'idle', logger: silentLogger() });
-    return {
-      address: { opcua: { endpointUrl: sim.endpointUrl, serverCertificate: sim.certificate } },
-      async produceAlarm() {
-        sim.scan('alarm-two-threats');
-      },
-      corruptValues: (on: boolean) => {
-        // a state word the scanner's vocabulary does not have (the simulator writes any String)
-        sim.setState((on ? 'warming-up' : 'ready') as 'ready');
-      },
-      close: async () => {
-        await sim.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
+/** The kit of an adapter reading the OPC UA scanner simulator (the code adapter and the profile share it). */
+export function xrayOpcuaKit(adapterId: string, corruptValueCode: AdapterContractKit['corruptValueCode']): AdapterContractKit {
+  return {
+    adapterId,
+    corruptValueCode,
+    async startSimulator() {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `bl-${adapterId}-kit-`));
+      const sim = await startXrayOpcuaSimulator({ stateDir: dir, scenario: 'idle', logger: silentLogger() });
+      return {
+        address: { opcua: { endpointUrl: sim.endpointUrl, serverCertificate: sim.certificate } },
+        async produceAlarm() {
+          sim.scan('alarm-two-threats');
+        },
+        corruptValues: (on: boolean) => {
+          // a state word the adapter's vocabulary does not have (the simulator writes any String)
+          sim.setState((on ? 'warming-up' : 'ready') as 'ready');
+        },
+        close: async () => {
+          await sim.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+export const kit: AdapterContractKit = xrayOpcuaKit('xray-opcua-scanner', 'BL_ERR_DICOS_REPORT_INVALID');

@@ -19,6 +19,7 @@ import { openSqliteOutbox, type SqliteOutbox } from '../../../src/outbox/sqlite-
 import { createPipeline } from '../../../src/pipeline/pipeline.js';
 import { createEventValidator } from '../../../src/schema/validator.js';
 import { renderScanImage } from '../../../simulators/cargo-scanner/png.js';
+import { multipartBody, scannerReport } from '../../helpers/scanner-upload-fixtures.js';
 
 const LIMITS = { maxImageBytes: 64 * 1024, maxImages: 3, maxResultBytes: 16 * 1024 };
 
@@ -28,25 +29,7 @@ function listing(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
 }
 
-async function multipartBody(parts: Array<{ name: string; value: string | Buffer; filename?: string; type?: string }>): Promise<{ payload: Buffer; headers: Record<string, string> }> {
-  const form = new FormData();
-  for (const p of parts) {
-    if (typeof p.value === 'string' && p.filename === undefined) form.append(p.name, p.value);
-    else form.append(p.name, new Blob([p.value], { type: p.type ?? 'application/octet-stream' }), p.filename ?? 'file');
-  }
-  const res = new Response(form);
-  return { payload: Buffer.from(await res.arrayBuffer()), headers: { 'content-type': res.headers.get('content-type') as string } };
-}
-
-const report = (scanId: string, extra: Record<string, unknown> = {}): string => JSON.stringify({
-  scanId,
-  scanTime: '2026-11-23T10:47:55.300Z',
-  alarmDecision: 'ALARM',
-  conveyances: [{ type: 'container', id: 'CSQU3054383', confidence: 0.94 }],
-  threatObjects: [{ id: '1', category: 'CONTRABAND', assessment: 'HIGH_THREAT', probability: 0.87, image: 'top', base: [10, 10], extent: [20, 10] }],
-  images: [{ id: 'top', mediaType: 'image/png', kind: 'image' }],
-  ...extra,
-});
+const report = (scanId: string, extra: Record<string, unknown> = {}): string => scannerReport(scanId, extra);
 
 describe('POST /v1/scanners/:path/results', () => {
   let dir = '';
