@@ -1,7 +1,7 @@
 /** The configuration after validation, defaults, environment overlay and secret resolution. Frozen. */
 import type { LevelWithSilent } from 'pino';
 import type { DeviceClass } from '../schema/detection-event.js';
-import type { JwtAlgorithm } from '../security/authenticator.js';
+import type { JwtSpec } from '../security/authenticator.js';
 
 export interface GatewaySection {
   id: string;
@@ -107,15 +107,7 @@ export interface ApiKeyIdentityConfig {
 }
 
 /** JWT bearer tokens (identities.jwt); jwksFile absolute, read when the REST server starts. */
-export interface JwtIdentityConfig {
-  issuer: string;
-  audience: string;
-  jwksFile: string;
-  agencyClaim: string;
-  rolesClaim: string;
-  clockToleranceS: number;
-  algorithms: JwtAlgorithm[];
-}
+export type JwtIdentityConfig = JwtSpec;
 
 export interface IdentitiesSection {
   apiKeys: ApiKeyIdentityConfig[];

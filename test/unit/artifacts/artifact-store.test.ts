@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { artifactFile, createArtifactStore } from '../../../src/artifacts/artifact-store.js';
 import type { Clock } from '../../../src/clock.js';
-import { BorderlinkError } from '../../../src/errors.js';
 import { artifactPath } from '../../../src/http/routes/artifacts.js';
 import { silentLogger } from '../../../src/log.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const clock: Clock = { now: () => Date.UTC(2026, 10, 23, 10, 0, 0, 0) };
@@ -18,16 +18,6 @@ function tree(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[])
     .filter((f) => fs.statSync(path.join(dir, f)).isFile())
     .sort();
-}
-
-async function rejection(p: Promise<unknown>): Promise<BorderlinkError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BorderlinkError);
-    return e as BorderlinkError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('artifact store', () => {

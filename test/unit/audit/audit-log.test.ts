@@ -7,8 +7,8 @@ import { openAuditLog, type AuditEntry, type AuditLog } from '../../../src/audit
 import { GENESIS_PREV, checkLine, hashInput, type AuditRecord } from '../../../src/audit/record.js';
 import { verifyAuditLog } from '../../../src/audit/verify.js';
 import type { Clock } from '../../../src/clock.js';
-import { BorderlinkError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const clock: Clock = { now: () => Date.UTC(2026, 10, 23, 10, 0, 0, 123) };
 const logger = silentLogger();
@@ -33,16 +33,6 @@ function records(file: string): AuditRecord[] {
     if (!r.ok) throw new Error(r.reason);
     return r.record;
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<BorderlinkError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BorderlinkError);
-    return e as BorderlinkError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('audit log', () => {

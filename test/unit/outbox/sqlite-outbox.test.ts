@@ -4,20 +4,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../../src/clock.js';
-import { BorderlinkError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { openSqliteOutbox, type SqliteOutbox } from '../../../src/outbox/sqlite-outbox.js';
 import { makeEvent } from '../../helpers/events.js';
-
-async function rejection(p: Promise<unknown>): Promise<BorderlinkError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BorderlinkError);
-    return e as BorderlinkError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../helpers/rejection.js';
 
 describe('sqlite outbox', () => {
   let dir = '';
