@@ -12,7 +12,7 @@ import { runSpectrometerCommand } from './spectrometer/spectrometer-command.js';
 import { startRpmRtuSimulator } from './rpm/rpm-rtu-simulator.js';
 import { startRpmSimulator } from './rpm/rpm-simulator.js';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS } from './rpm/scenarios.js';
-import { simulatorLogger, untilStopped } from './foreground.js';
+import { LOG_LEVELS, simulatorLogger, untilStopped } from './foreground.js';
 
 export interface SimulatorCommandIo {
   stdout?: { write(s: string): unknown };
@@ -23,7 +23,6 @@ export interface SimulatorCommandIo {
   logger?: Logger;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function usage(): string {
   const scenarios = SCENARIO_NAMES.map((n) => `    ${n.padEnd(14)} ${SCENARIOS[n].summary}`).join('\n');

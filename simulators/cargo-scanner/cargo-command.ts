@@ -3,25 +3,15 @@
  * scanner in the foreground until SIGINT/SIGTERM. Prints one JSON line on stdout once running;
  * logs (one line per scan) go to stderr.
  */
-import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { BorderlinkError, describeError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { startCargoScannerSimulator, type CargoScannerSimulator } from './cargo-scanner-simulator.js';
+import { BorderlinkError } from '../../src/errors.js';
+import { startCargoScannerSimulator } from './cargo-scanner-simulator.js';
 import { isCargoScenario, SCENARIO_NAMES } from './scans.js';
-import { simulatorLogger, untilStopped } from '../foreground.js';
+import { intOption, LOG_LEVELS, logLevelOption, runForeground, stringOption, type ForegroundIo, type OptionValues } from '../foreground.js';
 
-export interface CargoCommandIo {
-  stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown };
-  /** stops the simulator like SIGTERM does (for tests and embedding) */
-  signal?: AbortSignal;
-  /** overrides --log-level and the stderr logger */
-  logger?: Logger;
-}
+export type CargoCommandIo = ForegroundIo;
 
 export const DEFAULT_CARGO_PORT = 5090;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function cargoScannerUsage(): string {
   return `Usage: borderlink simulate cargo-scanner [--webhook URL | --port N] [options]
@@ -46,88 +36,75 @@ Options:
 `;
 }
 
+interface Parsed {
+  webhook?: string;
+  apiKey?: string;
+  host: string;
+  port: number;
+  scenario: string;
+  intervalMs: number;
+  seed?: number;
+  level: LevelWithSilent;
+}
+
+function parse(values: OptionValues): Parsed {
+  const str = (k: string): string | undefined => stringOption(values, k);
+  const scenario = str('scenario') ?? 'demo';
+  if (!isCargoScenario(scenario)) throw new BorderlinkError('BL_ERR_USAGE', `unknown scenario "${scenario}"; valid scenarios: ${SCENARIO_NAMES.join(', ')}`);
+  const webhook = str('webhook');
+  const apiKey = str('api-key');
+  if (webhook !== undefined) {
+    if (!/^https?:\/\/./.test(webhook)) throw new BorderlinkError('BL_ERR_USAGE', `--webhook must be an http(s) URL, got "${webhook}"`);
+    if (str('port') !== undefined || str('host') !== undefined) throw new BorderlinkError('BL_ERR_USAGE', '--webhook posts results: --port and --host (poll mode) do not apply');
+  } else if (apiKey !== undefined) {
+    throw new BorderlinkError('BL_ERR_USAGE', '--api-key needs --webhook');
+  }
+  const level = logLevelOption(values['log-level']);
+  const seed = intOption(values, 'seed', 0, 0xffffffff);
+  return {
+    host: str('host') ?? '127.0.0.1',
+    port: intOption(values, 'port', 0, 65535) ?? DEFAULT_CARGO_PORT,
+    scenario,
+    intervalMs: intOption(values, 'interval', 100, 86_400_000) ?? 10_000,
+    level,
+    ...(webhook !== undefined ? { webhook } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+}
+
 /** argv: the arguments after `simulate cargo-scanner`. Resolves to the exit code. */
-export async function runCargoScannerCommand(argv: string[], io: CargoCommandIo = {}): Promise<number> {
-  const out = io.stdout ?? process.stdout;
-  const err = io.stderr ?? process.stderr;
-  let opts: { webhook?: string; apiKey?: string; host: string; port: number; scenario: string; intervalMs: number; seed?: number; level: LevelWithSilent };
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        webhook: { type: 'string' },
-        'api-key': { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        scenario: { type: 'string' },
-        interval: { type: 'string' },
-        seed: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      out.write(cargoScannerUsage());
-      return 0;
-    }
-    if (positionals.length > 0) throw new BorderlinkError('BL_ERR_USAGE', `unexpected argument "${positionals.join(' ')}"`);
-    const int = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
-      if (raw === undefined) return undefined;
-      const v = Number(raw);
-      if (!/^\d+$/.test(raw.trim()) || v < min || v > max) throw new BorderlinkError('BL_ERR_USAGE', `--${name} must be an integer ${min}-${max}, got "${raw}"`);
-      return v;
-    };
-    const scenario = values.scenario ?? 'demo';
-    if (!isCargoScenario(scenario)) throw new BorderlinkError('BL_ERR_USAGE', `unknown scenario "${scenario}"; valid scenarios: ${SCENARIO_NAMES.join(', ')}`);
-    if (values.webhook !== undefined) {
-      if (!/^https?:\/\/./.test(values.webhook)) throw new BorderlinkError('BL_ERR_USAGE', `--webhook must be an http(s) URL, got "${values.webhook}"`);
-      if (values.port !== undefined || values.host !== undefined) throw new BorderlinkError('BL_ERR_USAGE', '--webhook posts results: --port and --host (poll mode) do not apply');
-    } else if (values['api-key'] !== undefined) {
-      throw new BorderlinkError('BL_ERR_USAGE', '--api-key needs --webhook');
-    }
-    const level = (values['log-level'] ?? 'info') as LevelWithSilent;
-    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new BorderlinkError('BL_ERR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-    const seed = int('seed', values.seed, 0, 0xffffffff);
-    opts = {
-      host: values.host ?? '127.0.0.1',
-      port: int('port', values.port, 0, 65535) ?? DEFAULT_CARGO_PORT,
-      scenario,
-      intervalMs: int('interval', values.interval, 100, 86_400_000) ?? 10_000,
-      level,
-      ...(values.webhook !== undefined ? { webhook: values.webhook } : {}),
-      ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-    };
-  } catch (e) {
-    err.write(`${describeError(e).message}\n\n${cargoScannerUsage()}`);
-    return 2;
-  }
-
-  const logger = io.logger ?? simulatorLogger(opts.level);
-  let sim: CargoScannerSimulator;
-  try {
-    sim = await startCargoScannerSimulator({
-      mode: opts.webhook !== undefined ? 'webhook' : 'poll',
-      host: opts.host,
-      port: opts.port,
-      scenario: opts.scenario,
-      intervalMs: opts.intervalMs,
-      realtime: true,
-      logger,
-      ...(opts.webhook !== undefined ? { webhookUrl: opts.webhook } : {}),
-      ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
-      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-    });
-  } catch (e) {
-    err.write(`${describeError(e).message}\n`);
-    return 1;
-  }
-  out.write(`${JSON.stringify({ simulator: 'cargo-scanner', mode: sim.mode, ...(sim.url ? { url: sim.url, port: sim.port } : { webhook: opts.webhook }), scenario: sim.scenario, intervalMs: opts.intervalMs })}\n`);
-
-  await untilStopped(io.signal);
-  await sim.close();
-  logger.info({ simulator: 'cargo-scanner' }, 'simulator stopped');
-  return 0;
+export function runCargoScannerCommand(argv: string[], io: CargoCommandIo = {}): Promise<number> {
+  return runForeground(argv, io, {
+    name: 'cargo-scanner',
+    usage: cargoScannerUsage,
+    options: {
+      webhook: { type: 'string' },
+      'api-key': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      scenario: { type: 'string' },
+      interval: { type: 'string' },
+      seed: { type: 'string' },
+    },
+    parse,
+    async start(opts, logger) {
+      const sim = await startCargoScannerSimulator({
+        mode: opts.webhook !== undefined ? 'webhook' : 'poll',
+        host: opts.host,
+        port: opts.port,
+        scenario: opts.scenario,
+        intervalMs: opts.intervalMs,
+        realtime: true,
+        logger,
+        ...(opts.webhook !== undefined ? { webhookUrl: opts.webhook } : {}),
+        ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      });
+      return {
+        ready: { simulator: 'cargo-scanner', mode: sim.mode, ...(sim.url ? { url: sim.url, port: sim.port } : { webhook: opts.webhook }), scenario: sim.scenario, intervalMs: opts.intervalMs },
+        close: () => sim.close(),
+      };
+    },
+  });
 }

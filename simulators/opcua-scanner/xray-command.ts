@@ -4,24 +4,14 @@
  * thumbprint, ScanSequence it continues from); logs go to stderr.
  */
 import { createHash } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { BorderlinkError, describeError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
+import { BorderlinkError } from '../../src/errors.js';
 import { isXrayScenario, SCENARIO_SUMMARIES, XRAY_SCENARIOS, type XrayScenario } from './scenarios.js';
-import { simulatorLogger, untilStopped } from '../foreground.js';
+import { intOption, LOG_LEVELS, logLevelOption, runForeground, stringOption, type ForegroundIo, type OptionValues } from '../foreground.js';
 
-export interface XrayCommandIo {
-  stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown };
-  /** stops the simulator like SIGTERM does (for tests and embedding) */
-  signal?: AbortSignal;
-  /** overrides --log-level and the stderr logger */
-  logger?: Logger;
-}
+export type XrayCommandIo = ForegroundIo;
 
 export const DEFAULT_XRAY_OPCUA_PORT = 4840;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function xrayUsage(): string {
   const scenarios = XRAY_SCENARIOS.map((n) => `    ${n.padEnd(18)} ${SCENARIO_SUMMARIES[n]}`).join('\n');
@@ -63,21 +53,14 @@ interface Parsed {
   level: LevelWithSilent;
 }
 
-function parse(values: { [k: string]: string | boolean | string[] | undefined }): Parsed {
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const int = (k: string, min: number, max: number): number | undefined => {
-    const raw = str(k);
-    if (raw === undefined) return undefined;
-    const v = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || v < min || v > max) throw new BorderlinkError('BL_ERR_USAGE', `--${k} must be an integer ${min}-${max}, got "${raw}"`);
-    return v;
-  };
+function parse(values: OptionValues): Parsed {
+  const str = (k: string): string | undefined => stringOption(values, k);
+  const int = (k: string, min: number, max: number): number | undefined => intOption(values, k, min, max);
   const stateDir = str('state-dir');
   if (stateDir === undefined || stateDir.length === 0) throw new BorderlinkError('BL_ERR_USAGE', '--state-dir DIR is required (the PKI and the scan counter live there)');
   const scenario = str('scenario') ?? 'cycle';
   if (!isXrayScenario(scenario)) throw new BorderlinkError('BL_ERR_USAGE', `unknown scenario "${scenario}"; valid scenarios: ${XRAY_SCENARIOS.join(', ')}`);
-  const level = (str('log-level') ?? 'info') as LevelWithSilent;
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new BorderlinkError('BL_ERR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = logLevelOption(values['log-level']);
   const rawUsers = Array.isArray(values.user) ? values.user : [];
   const users = rawUsers.map((u) => {
     const i = u.indexOf(':');
@@ -98,67 +81,46 @@ function parse(values: { [k: string]: string | boolean | string[] | undefined })
 }
 
 /** argv: the arguments after `simulate xray-opcua`. Resolves to the exit code. */
-export async function runXrayOpcuaCommand(argv: string[], io: XrayCommandIo = {}): Promise<number> {
-  const out = io.stdout ?? process.stdout;
-  const err = io.stderr ?? process.stderr;
-  let opts: Parsed;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'state-dir': { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        scenario: { type: 'string' },
-        'interval-ms': { type: 'string' },
-        user: { type: 'string', multiple: true },
-        anonymous: { type: 'boolean' },
-        paused: { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      out.write(xrayUsage());
-      return 0;
-    }
-    if (positionals.length > 0) throw new BorderlinkError('BL_ERR_USAGE', `unexpected argument "${positionals.join(' ')}"`);
-    opts = parse(values);
-  } catch (e) {
-    err.write(`${describeError(e).message}\n\n${xrayUsage()}`);
-    return 2;
-  }
-
-  const logger = io.logger ?? simulatorLogger(opts.level);
-  // node-opcua takes seconds to load: only this simulator pays for it
-  const { startXrayOpcuaSimulator } = await import('./xray-opcua-simulator.js');
-  let sim: Awaited<ReturnType<typeof startXrayOpcuaSimulator>>;
-  try {
-    sim = await startXrayOpcuaSimulator({
-      stateDir: opts.stateDir, host: opts.host, port: opts.port, scenario: opts.scenario, intervalMs: opts.intervalMs,
-      users: opts.users, allowAnonymous: opts.anonymous, logger,
-    });
-  } catch (e) {
-    err.write(`${describeError(e).message}\n`);
-    return 1;
-  }
-  let scanning = !opts.paused;
-  sim.setScanning(scanning);
-  const toggle = (): void => {
-    scanning = !scanning;
-    sim.setScanning(scanning);
-    logger.info({ scanning }, 'automatic scans toggled (SIGUSR2)');
-  };
-  process.on('SIGUSR2', toggle);
-  out.write(`${JSON.stringify({
-    simulator: 'xray-opcua', host: sim.host, port: sim.port, endpointUrl: sim.endpointUrl, namespaceUri: sim.namespaceUri, scenario: sim.scenario,
-    scanSequence: sim.scanSequence(), scanning, certificateSha1: createHash('sha1').update(sim.certificate).digest('hex'),
-  })}\n`);
-
-  await untilStopped(io.signal);
-  process.off('SIGUSR2', toggle);
-  await sim.close();
-  return 0;
+export function runXrayOpcuaCommand(argv: string[], io: XrayCommandIo = {}): Promise<number> {
+  return runForeground(argv, io, {
+    name: 'xray-opcua',
+    usage: xrayUsage,
+    options: {
+      'state-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      scenario: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      user: { type: 'string', multiple: true },
+      anonymous: { type: 'boolean' },
+      paused: { type: 'boolean' },
+    },
+    parse,
+    async start(opts, logger) {
+      // node-opcua takes seconds to load: only this simulator pays for it
+      const { startXrayOpcuaSimulator } = await import('./xray-opcua-simulator.js');
+      const sim = await startXrayOpcuaSimulator({
+        stateDir: opts.stateDir, host: opts.host, port: opts.port, scenario: opts.scenario, intervalMs: opts.intervalMs,
+        users: opts.users, allowAnonymous: opts.anonymous, logger,
+      });
+      let scanning = !opts.paused;
+      sim.setScanning(scanning);
+      const toggle = (): void => {
+        scanning = !scanning;
+        sim.setScanning(scanning);
+        logger.info({ scanning }, 'automatic scans toggled (SIGUSR2)');
+      };
+      process.on('SIGUSR2', toggle);
+      return {
+        ready: {
+          simulator: 'xray-opcua', host: sim.host, port: sim.port, endpointUrl: sim.endpointUrl, namespaceUri: sim.namespaceUri, scenario: sim.scenario,
+          scanSequence: sim.scanSequence(), scanning, certificateSha1: createHash('sha1').update(sim.certificate).digest('hex'),
+        },
+        async close() {
+          process.off('SIGUSR2', toggle);
+          await sim.close();
+        },
+      };
+    },
+  });
 }

@@ -2,25 +2,15 @@
  * `borderlink simulate rpm-line (--port N | --path P) [options]`: the line-protocol RPM simulator in
  * the foreground until SIGINT/SIGTERM. Prints one JSON line on stdout once it is writing; logs go to stderr.
  */
-import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { BorderlinkError, describeError, isBorderlinkError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
+import { BorderlinkError } from '../../src/errors.js';
 import { isScenarioName, SCENARIO_NAMES, SCENARIOS } from '../rpm/scenarios.js';
-import { startRpmLineSimulator, type RpmLineSimulator } from './rpm-line-simulator.js';
-import { simulatorLogger, untilStopped } from '../foreground.js';
+import { startRpmLineSimulator } from './rpm-line-simulator.js';
+import { intOption, LOG_LEVELS, logLevelOption, runForeground, stringOption, type ForegroundIo, type OptionValues } from '../foreground.js';
 
-export interface LineCommandIo {
-  stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown };
-  /** stops the simulator like SIGTERM does (for tests and embedding) */
-  signal?: AbortSignal;
-  /** overrides --log-level and the stderr logger */
-  logger?: Logger;
-}
+export type LineCommandIo = ForegroundIo;
 
 export const DEFAULT_LINE_PORT = 5021;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function rpmLineUsage(): string {
   const scenarios = SCENARIO_NAMES.map((n) => `    ${n.padEnd(14)} ${SCENARIOS[n].summary}`).join('\n');
@@ -60,22 +50,15 @@ interface Parsed {
   level: LevelWithSilent;
 }
 
-function parse(values: { [k: string]: string | boolean | undefined }): Parsed {
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const int = (k: string, min: number, max: number): number | undefined => {
-    const raw = str(k);
-    if (raw === undefined) return undefined;
-    const v = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || v < min || v > max) throw new BorderlinkError('BL_ERR_USAGE', `--${k} must be an integer ${min}-${max}, got "${raw}"`);
-    return v;
-  };
+function parse(values: OptionValues): Parsed {
+  const str = (k: string): string | undefined => stringOption(values, k);
+  const int = (k: string, min: number, max: number): number | undefined => intOption(values, k, min, max);
   const scenario = str('scenario') ?? 'demo';
   if (!isScenarioName(scenario)) throw new BorderlinkError('BL_ERR_USAGE', `unknown scenario "${scenario}"; valid scenarios: ${SCENARIO_NAMES.join(', ')}`);
   const path = str('path');
   if (path !== undefined && (str('port') !== undefined || str('host') !== undefined)) throw new BorderlinkError('BL_ERR_USAGE', '--path cannot be combined with --port or --host');
   if (path === '') throw new BorderlinkError('BL_ERR_USAGE', '--path needs a file or device path');
-  const level = (str('log-level') ?? 'info') as LevelWithSilent;
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new BorderlinkError('BL_ERR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = logLevelOption(values['log-level']);
   const out: Parsed = { mode: path === undefined ? 'tcp' : 'path', host: str('host') ?? '127.0.0.1', port: int('port', 0, 65535) ?? DEFAULT_LINE_PORT, scenario, level };
   if (path !== undefined) out.path = path;
   const seed = int('seed', 0, 0xffffffff);
@@ -96,60 +79,33 @@ function parse(values: { [k: string]: string | boolean | undefined }): Parsed {
 }
 
 /** argv: the arguments after `simulate rpm-line`. Resolves to the exit code. */
-export async function runRpmLineCommand(argv: string[], io: LineCommandIo = {}): Promise<number> {
-  const out = io.stdout ?? process.stdout;
-  const err = io.stderr ?? process.stderr;
-  let opts: Parsed;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        path: { type: 'string' },
-        scenario: { type: 'string' },
-        seed: { type: 'string' },
-        'start-time': { type: 'string' },
-        'n-sigma': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      out.write(rpmLineUsage());
-      return 0;
-    }
-    if (positionals.length > 0) throw new BorderlinkError('BL_ERR_USAGE', `unexpected argument "${positionals.join(' ')}"`);
-    opts = parse(values);
-  } catch (e) {
-    err.write(`${describeError(e).message}\n\n${rpmLineUsage()}`);
-    return 2;
-  }
-
-  const logger = io.logger ?? simulatorLogger(opts.level);
-  let sim: RpmLineSimulator;
-  try {
-    sim = await startRpmLineSimulator({
-      mode: opts.mode,
-      ...(opts.mode === 'tcp' ? { host: opts.host, port: opts.port } : { path: opts.path as string }),
-      scenario: opts.scenario,
-      realtime: true,
-      logger,
-      ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-      ...(opts.startTimeMs === undefined ? {} : { startTimeMs: opts.startTimeMs }),
-      ...(opts.nSigma === undefined ? {} : { nSigma: opts.nSigma }),
-    });
-  } catch (e) {
-    err.write(`${describeError(e).message}\n`);
-    return isBorderlinkError(e) && (e.kind === 'usage' || e.kind === 'config') ? 2 : 1;
-  }
-  const where = sim.mode === 'tcp' ? { host: sim.host, port: sim.port } : { path: sim.path };
-  out.write(`${JSON.stringify({ simulator: 'rpm-line', mode: sim.mode, ...where, scenario: sim.scenario, seed: sim.seed })}\n`);
-
-  await untilStopped(io.signal);
-  await sim.close();
-  logger.info({ simulator: 'rpm-line' }, 'simulator stopped');
-  return 0;
+export function runRpmLineCommand(argv: string[], io: LineCommandIo = {}): Promise<number> {
+  return runForeground(argv, io, {
+    name: 'rpm-line',
+    usage: rpmLineUsage,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      path: { type: 'string' },
+      scenario: { type: 'string' },
+      seed: { type: 'string' },
+      'start-time': { type: 'string' },
+      'n-sigma': { type: 'string' },
+    },
+    parse,
+    async start(opts, logger) {
+      const sim = await startRpmLineSimulator({
+        mode: opts.mode,
+        ...(opts.mode === 'tcp' ? { host: opts.host, port: opts.port } : { path: opts.path as string }),
+        scenario: opts.scenario,
+        realtime: true,
+        logger,
+        ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+        ...(opts.startTimeMs === undefined ? {} : { startTimeMs: opts.startTimeMs }),
+        ...(opts.nSigma === undefined ? {} : { nSigma: opts.nSigma }),
+      });
+      const where = sim.mode === 'tcp' ? { host: sim.host, port: sim.port } : { path: sim.path };
+      return { ready: { simulator: 'rpm-line', mode: sim.mode, ...where, scenario: sim.scenario, seed: sim.seed }, close: () => sim.close() };
+    },
+  });
 }

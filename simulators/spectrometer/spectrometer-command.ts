@@ -4,24 +4,14 @@
  * it is writing; logs go to stderr. Mirrors `simulate rpm-line`: a TCP listener stands for a
  * serial device server, a path for one end of a pseudo-terminal pair (or a real serial port).
  */
-import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { BorderlinkError, describeError, isBorderlinkError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { SPECTRO_SCENARIOS, startSpectrometerSimulator, type SpectrometerSimulator, type SpectrometerSimulatorOptions } from './spectrometer-simulator.js';
-import { simulatorLogger, untilStopped } from '../foreground.js';
+import { BorderlinkError } from '../../src/errors.js';
+import { SPECTRO_SCENARIOS, startSpectrometerSimulator, type SpectrometerSimulatorOptions } from './spectrometer-simulator.js';
+import { intOption, LOG_LEVELS, logLevelOption, runForeground, stringOption, type ForegroundIo, type OptionValues } from '../foreground.js';
 
-export interface SpectrometerCommandIo {
-  stdout?: { write(s: string): unknown };
-  stderr?: { write(s: string): unknown };
-  /** stops the simulator like SIGTERM does (for tests and embedding) */
-  signal?: AbortSignal;
-  /** overrides --log-level and the stderr logger */
-  logger?: Logger;
-}
+export type SpectrometerCommandIo = ForegroundIo;
 
 export const DEFAULT_SPECTRO_PORT = 5023;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SCENARIOS = ['demo', 'idle', ...SPECTRO_SCENARIOS] as const;
 
 export function spectrometerUsage(): string {
@@ -52,22 +42,15 @@ interface Parsed {
   level: LevelWithSilent;
 }
 
-function parse(values: { [k: string]: string | boolean | undefined }): Parsed {
-  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const int = (k: string, min: number, max: number): number | undefined => {
-    const raw = str(k);
-    if (raw === undefined) return undefined;
-    const v = Number(raw);
-    if (!/^-?\d+$/.test(raw.trim()) || v < min || v > max) throw new BorderlinkError('BL_ERR_USAGE', `--${k} must be an integer ${min}-${max}, got "${raw}"`);
-    return v;
-  };
+function parse(values: OptionValues): Parsed {
+  const str = (k: string): string | undefined => stringOption(values, k);
+  const int = (k: string, min: number, max: number): number | undefined => intOption(values, k, min, max);
   const scenario = str('scenario') ?? 'demo';
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new BorderlinkError('BL_ERR_USAGE', `unknown scenario "${scenario}"; valid scenarios: ${SCENARIOS.join(', ')}`);
   const path = str('path');
   if (path !== undefined && (str('port') !== undefined || str('host') !== undefined)) throw new BorderlinkError('BL_ERR_USAGE', '--path cannot be combined with --port or --host');
   if (path === '') throw new BorderlinkError('BL_ERR_USAGE', '--path needs a file or device path');
-  const level = (str('log-level') ?? 'info') as LevelWithSilent;
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new BorderlinkError('BL_ERR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = logLevelOption(values['log-level']);
   const port = int('port', 0, 65535) ?? DEFAULT_SPECTRO_PORT;
   const seed = int('seed', 0, 0xffffffff);
   const intervalMs = int('interval', 100, 86_400_000);
@@ -86,53 +69,26 @@ function parse(values: { [k: string]: string | boolean | undefined }): Parsed {
 }
 
 /** argv: the arguments after `simulate spectrometer-serial`. Resolves to the exit code. */
-export async function runSpectrometerCommand(argv: string[], io: SpectrometerCommandIo = {}): Promise<number> {
-  const out = io.stdout ?? process.stdout;
-  const err = io.stderr ?? process.stderr;
-  let parsed: Parsed;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        path: { type: 'string' },
-        scenario: { type: 'string' },
-        interval: { type: 'string' },
-        seed: { type: 'string' },
-        'utc-offset': { type: 'string' },
-        library: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help === true) {
-      out.write(spectrometerUsage());
-      return 0;
-    }
-    if (positionals.length > 0) throw new BorderlinkError('BL_ERR_USAGE', `unexpected argument "${positionals.join(' ')}"`);
-    parsed = parse(values);
-  } catch (e) {
-    err.write(`${describeError(e).message}\n\n${spectrometerUsage()}`);
-    return 2;
-  }
-
-  const logger = io.logger ?? simulatorLogger(parsed.level);
-  const opts = parsed.options;
-  let sim: SpectrometerSimulator;
-  try {
-    sim = await startSpectrometerSimulator({ ...opts, logger });
-  } catch (e) {
-    err.write(`${describeError(e).message}\n`);
-    return isBorderlinkError(e) && (e.kind === 'usage' || e.kind === 'config') ? 2 : 1;
-  }
-  const where = opts.mode === 'tcp' ? { host: opts.host, port: sim.port } : { path: opts.path };
-  out.write(`${JSON.stringify({ simulator: 'spectrometer-serial', mode: opts.mode, ...where, scenario: opts.scenario, seed: opts.seed ?? 1 })}\n`);
-
-  await untilStopped(io.signal);
-  await sim.close();
-  logger.info({ simulator: 'spectrometer-serial' }, 'simulator stopped');
-  return 0;
+export function runSpectrometerCommand(argv: string[], io: SpectrometerCommandIo = {}): Promise<number> {
+  return runForeground(argv, io, {
+    name: 'spectrometer-serial',
+    usage: spectrometerUsage,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      path: { type: 'string' },
+      scenario: { type: 'string' },
+      interval: { type: 'string' },
+      seed: { type: 'string' },
+      'utc-offset': { type: 'string' },
+      library: { type: 'string' },
+    },
+    parse,
+    async start(parsed, logger) {
+      const opts = parsed.options;
+      const sim = await startSpectrometerSimulator({ ...opts, logger });
+      const where = opts.mode === 'tcp' ? { host: opts.host, port: sim.port } : { path: opts.path };
+      return { ready: { simulator: 'spectrometer-serial', mode: opts.mode, ...where, scenario: opts.scenario, seed: opts.seed ?? 1 }, close: () => sim.close() };
+    },
+  });
 }

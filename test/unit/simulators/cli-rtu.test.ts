@@ -7,24 +7,7 @@ import { createModbusRtuBus } from '../../../src/connectors/modbus-rtu-bus.js';
 import { silentLogger } from '../../../src/log.js';
 import { socatPair, socatSuiteName } from '../../helpers/rtu-lines.js';
 import { recordingSink, waitUntil } from '../connectors/modbus-fakes.js';
-
-function capture(): { write(s: string): boolean; text(): string } {
-  let buf = '';
-  return {
-    write(s: string) {
-      buf += s;
-      return true;
-    },
-    text: () => buf,
-  };
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await runSimulatorCommand(argv, { stdout: out, stderr: err, logger: silentLogger() });
-  return { code, out: out.text(), err: err.text() };
-}
+import { capture, runSimulate as run } from '../../helpers/simulator-command.js';
 
 describe('borderlink simulate rpm --rtu: usage', () => {
   it('documents --rtu, --units, --baud and --parity', async () => {

@@ -2,24 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSimulatorCommand } from '../../../../simulators/cli.js';
 import { silentLogger } from '../../../../src/log.js';
 import { tcpLineClient } from './line-client.js';
-
-function capture(): { write(s: string): boolean; text(): string } {
-  let buf = '';
-  return {
-    write(s: string) {
-      buf += s;
-      return true;
-    },
-    text: () => buf,
-  };
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await runSimulatorCommand(argv, { stdout: out, stderr: err, logger: silentLogger() });
-  return { code, out: out.text(), err: err.text() };
-}
+import { capture, runSimulate as run } from '../../../helpers/simulator-command.js';
 
 describe('borderlink simulate rpm-line', () => {
   it('listens, prints one JSON line, streams lines to a client and stops on abort', async () => {

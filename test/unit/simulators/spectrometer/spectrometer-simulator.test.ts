@@ -13,6 +13,7 @@ import { identify } from '../../../../src/identify/match.js';
 import { simulateMeasurement } from '../../../../src/identify/simulate.js';
 import { parseJcamp } from '../../../../src/jcamp/index.js';
 import { silentLogger } from '../../../../src/log.js';
+import { capture, runSimulate as run } from '../../../helpers/simulator-command.js';
 
 let lib: ReferenceLibrary;
 beforeAll(() => {
@@ -159,24 +160,6 @@ describe('HSX-1 spectrometer simulator', () => {
     await expect(startSpectrometerSimulator({ mode: 'tcp', port: 0, scenario: 'idle', utcOffsetMinutes: 15 * 60, realtime: false })).rejects.toMatchObject({ code: 'BL_ERR_SIMULATOR' });
   });
 });
-
-function capture(): { write(s: string): boolean; text(): string } {
-  let buf = '';
-  return {
-    write(s: string) {
-      buf += s;
-      return true;
-    },
-    text: () => buf,
-  };
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = capture();
-  const err = capture();
-  const code = await runSimulatorCommand(argv, { stdout: out, stderr: err, logger: silentLogger() });
-  return { code, out: out.text(), err: err.text() };
-}
 
 describe('borderlink simulate spectrometer-serial', () => {
   const abort = new AbortController();
