@@ -20,9 +20,10 @@ import type { DocumentFrame, DocumentPlan } from '../../adapter/types.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { PushOutcome, RejectedInput } from '../../connectors/types.js';
 import type { WebhookVerifier } from '../webhook-signature.js';
-import { BorderlinkError, describeError, ERROR_CODES, type ErrorCode } from '../../errors.js';
+import { BorderlinkError, describeError } from '../../errors.js';
 import { PROBLEM_REF } from '../api-schemas.js';
-import { notFound, problemOf, sendProblem, type ProblemDetails } from '../problem.js';
+import { notFound, problemOf, sendProblem } from '../problem.js';
+import { answerPush } from '../push-answer.js';
 
 /** Where documents posted to one ingest path go: the pipeline of the device configured for it. */
 export interface IngestTarget {
@@ -49,8 +50,6 @@ export interface IngestRoutesOptions {
 export const OCTET_STREAM = 'application/octet-stream';
 /** a lower-case URL segment: the path is part of the public API */
 const INGEST_PATH = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const RETRY_AFTER_SECONDS = 5;
-const TOO_LARGE_CODES: readonly ErrorCode[] = ['BL_ERR_INGEST_TOO_LARGE', 'BL_ERR_ARTIFACT_TOO_LARGE', 'BL_ERR_N42_TOO_LARGE'];
 
 /** The media type's essence (type/subtype, lower case, no parameters), or undefined when absent. */
 export function mediaTypeEssence(header: string | undefined): string | undefined {
@@ -68,36 +67,6 @@ const problemResponse = (description: string): { description: string; content: {
   description,
   content: { 'application/problem+json': { schema: PROBLEM_REF } },
 });
-
-function unavailable(code: ErrorCode, detail: string): ProblemDetails {
-  return problemOf(code, 503, detail);
-}
-
-/** What a client is told of a push's outcome. */
-function answer(reply: FastifyReply, outcome: PushOutcome): FastifyReply | { eventIds: string[] } | { duplicate: true } {
-  switch (outcome.status) {
-    case 'accepted':
-      reply.code(201);
-      return { eventIds: outcome.eventIds };
-    case 'duplicate':
-      reply.code(200);
-      return { duplicate: true };
-    case 'failed':
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      // BL_ERR_OUTBOX_FULL: the outbox is at its disk cap (backpressure), else a write failure
-      return sendProblem(reply, unavailable(outcome.reason?.code === 'BL_ERR_OUTBOX_FULL' ? 'BL_ERR_OUTBOX_FULL' : 'BL_ERR_OUTBOX_WRITE', 'The document could not be stored; retry later.'));
-    case 'quarantined': {
-      const reason = outcome.reason ?? { code: 'BL_ERR_NORMALISE_FAILED' as const, message: 'The document is not usable.' };
-      if (ERROR_CODES[reason.code].kind === 'transient') {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        return sendProblem(reply, unavailable(reason.code, 'The document could not be stored; retry later.'));
-      }
-      const status = TOO_LARGE_CODES.includes(reason.code) ? 413 : 422;
-      // input-kind reasons are written for the sender (adapter messages carry no internals)
-      return sendProblem(reply, problemOf(reason.code, status, reason.message));
-    }
-  }
-}
 
 export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app, opts) => {
   const clock = opts.clock ?? systemClock;
@@ -208,7 +177,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
         ingest: name, deviceId: target.deviceId, requestId, bytes: body.length, status: outcome.status,
         events: outcome.eventIds.length, code: outcome.reason?.code,
       }, 'document ingested');
-      return answer(reply, outcome);
+      return answerPush(reply, outcome, 'document');
     });
   }
 

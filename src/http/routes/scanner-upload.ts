@@ -35,10 +35,11 @@ import type { PushOutcome } from '../../connectors/types.js';
 import { decodeReportDocument, encodeUploadEnvelope, UPLOAD_FRAME_PREFIX } from '../../dicos/decode-report.js';
 import { reportToDraft, type StoredImage } from '../../dicos/report-events.js';
 import { isHttpScannerAdapter } from '../../dicos/scanner-adapters.js';
-import { BorderlinkError, describeError, ERROR_CODES, type ErrorCode } from '../../errors.js';
+import { BorderlinkError, describeError, type ErrorCode } from '../../errors.js';
 import { PROBLEM_REF } from '../api-schemas.js';
 import { notFound, problemOf, sendProblem, type ProblemDetails } from '../problem.js';
 import { mediaTypeEssence } from './ingest.js';
+import { answerPush, RETRY_AFTER_SECONDS } from '../push-answer.js';
 
 /** Whether a device's adapter takes uploads here (its ingestPath names the route). */
 export function isScannerUploadAdapter(adapter: Pick<AnyAdapter, 'id'>): boolean {
@@ -80,7 +81,6 @@ export interface ScannerUploadRoutesOptions {
 }
 
 const PATH = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const RETRY_AFTER_SECONDS = 5;
 /** non-result fields a scanner may add (ignored): more is not a scanner talking */
 const MAX_FIELDS = 16;
 /** multipart headers and boundaries around each part, generously */
@@ -120,30 +120,6 @@ function problemOfMultipartError(e: unknown, limits: ScannerUploadLimits): Probl
     default:
       // busboy's own messages (boundary not found, unexpected end of form, malformed header) are safe
       return problemOf('BL_ERR_SCANNER_UPLOAD_INVALID', 400, `The multipart body is malformed: ${describeError(e).message.slice(0, 200)}`);
-  }
-}
-
-function answer(reply: FastifyReply, outcome: PushOutcome): FastifyReply | { eventIds: string[] } | { duplicate: true } {
-  switch (outcome.status) {
-    case 'accepted':
-      reply.code(201);
-      return { eventIds: outcome.eventIds };
-    case 'duplicate':
-      reply.code(200);
-      return { duplicate: true };
-    case 'failed':
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      // BL_ERR_OUTBOX_FULL: the outbox is at its disk cap (backpressure), else a write failure
-      return sendProblem(reply, problemOf(outcome.reason?.code === 'BL_ERR_OUTBOX_FULL' ? 'BL_ERR_OUTBOX_FULL' : 'BL_ERR_OUTBOX_WRITE', 503, 'The result could not be stored; retry later.'));
-    case 'quarantined': {
-      const reason = outcome.reason ?? { code: 'BL_ERR_NORMALISE_FAILED' as const, message: 'The result is not usable.' };
-      if (ERROR_CODES[reason.code].kind === 'transient') {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        return sendProblem(reply, problemOf(reason.code, 503, 'The result could not be stored; retry later.'));
-      }
-      const status = reason.code === 'BL_ERR_INGEST_TOO_LARGE' || reason.code === 'BL_ERR_ARTIFACT_TOO_LARGE' ? 413 : 422;
-      return sendProblem(reply, problemOf(reason.code, status, reason.message));
-    }
   }
 }
 
@@ -336,7 +312,7 @@ export const scannerUploadRoutes: FastifyPluginAsync<ScannerUploadRoutesOptions>
         scanner: name, deviceId: target.deviceId, requestId, images: stored.length, bytes: stored.reduce((n, s) => n + s.bytes, 0),
         status: outcome.status, events: outcome.eventIds.length, code: outcome.reason?.code,
       }, 'scanner result uploaded');
-      return answer(reply, outcome);
+      return answerPush(reply, outcome, 'result');
     });
   }
 
