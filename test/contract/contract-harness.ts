@@ -22,6 +22,7 @@ import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { createEventValidator } from '../../src/schema/validator.js';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
 import { opcuaSettings } from '../helpers/opcua.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export interface DeviceAddress {
   host: string;
@@ -88,15 +89,7 @@ export async function startHarness(opts: {
     outbox,
     events: () => rows.map((r) => r.event),
     quarantine: () => outbox.quarantine({ limit: 1000 }).items,
-    async waitFor(probe, what, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const v = probe();
-        if (v !== undefined && v !== false) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (probe, what, timeoutMs) => waitFor(probe, what, timeoutMs),
     async stop() {
       await connector.stop();
       await pipeline.drain();

@@ -4,15 +4,7 @@ import { BorderlinkError } from '../../src/errors.js';
 import type { EventQuery, Outbox, QuarantineInput } from '../../src/outbox/types.js';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
 
-export async function rejection(p: Promise<unknown>): Promise<BorderlinkError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BorderlinkError);
-    return e as BorderlinkError;
-  }
-  throw new Error('expected a rejection');
-}
+export { rejection } from '../helpers/rejection.js';
 
 export function thrown(fn: () => unknown): BorderlinkError {
   try {

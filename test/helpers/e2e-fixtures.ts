@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import type { DetectionEvent } from '../../src/schema/detection-event.js';
 import { startDaemon, type Daemon } from './daemon.js';
+import { waitFor } from './wait-for.js';
 
 export interface TempDir {
   path: string;
@@ -95,15 +96,7 @@ export async function recordMqtt(url: string, opts: { topic?: string; clientId?:
   };
 }
 
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor };
 
 export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(url, { headers });

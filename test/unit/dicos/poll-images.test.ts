@@ -18,18 +18,9 @@ import { createPipeline } from '../../../src/pipeline/pipeline.js';
 import type { DetectionEvent } from '../../../src/schema/detection-event.js';
 import { createEventValidator } from '../../../src/schema/validator.js';
 import { startCargoScannerSimulator, type CargoScannerSimulator } from '../../../simulators/cargo-scanner/cargo-scanner-simulator.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const logger = silentLogger();
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('polling a cargo scanner with its images', () => {
   let dir = '';

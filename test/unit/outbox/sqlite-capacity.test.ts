@@ -13,16 +13,8 @@ import type { CapacityReport } from '../../../src/outbox/capacity.js';
 import { openSqliteOutbox, type SqliteOutbox, type SqliteOutboxOptions } from '../../../src/outbox/sqlite-outbox.js';
 import type { OutboxRow, QuarantineInput } from '../../../src/outbox/types.js';
 import { makeEvent } from '../../helpers/events.js';
+import { rejection as refusal } from '../../helpers/rejection.js';
 
-async function refusal(p: Promise<unknown>): Promise<BorderlinkError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BorderlinkError);
-    return e as BorderlinkError;
-  }
-  throw new Error('expected a refusal');
-}
 
 const quarantine = (deviceId: string, bytes: number): QuarantineInput => ({
   deviceId, adapterId: 'a', adapterVersion: '1', code: 'BL_ERR_OUTBOX_FULL', message: 'm', raw: Buffer.alloc(bytes, 7), receivedAt: '2026-11-23T10:00:00.000Z',

@@ -39,6 +39,7 @@ import type { DetectionEvent, Finding } from '../../../../src/schema/detection-e
 import { createEventValidator } from '../../../../src/schema/validator.js';
 import { startSyncStation, type SyncStation } from '../../../../simulators/sync-station/sync-station-simulator.js';
 import { runGoldenCase, seedIdentify, type GoldenFrameFixture } from '../../../helpers/golden-runner.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const PROFILE = path.join(packageRoot(), 'test', 'fixtures', 'json-profile', 'spectro-sync-station.profile.yaml');
 const CASES = path.join(packageRoot(), 'adapters', 'spectro-sync-station', 'testcases');
@@ -124,16 +125,6 @@ function rig(dir: string, adapter: AnyAdapter, connection: DeviceConfig['connect
       await outbox.close();
     },
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const results = (rows: readonly OutboxRow[]): DetectionEvent[] => rows.map((r) => r.event).filter((e) => e.eventType === 'result');

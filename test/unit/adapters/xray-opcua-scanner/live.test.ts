@@ -22,18 +22,9 @@ import type { DetectionEvent } from '../../../../src/schema/detection-event.js';
 import { createEventValidator } from '../../../../src/schema/validator.js';
 import { startXrayOpcuaSimulator, type XrayOpcuaSimulator } from '../../../../simulators/opcua-scanner/xray-opcua-simulator.js';
 import { opcuaSettings } from '../../../helpers/opcua.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const logger = silentLogger();
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('xray-opcua-scanner against the OPC UA simulator', () => {
   let root = '';
