@@ -134,7 +134,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
       if (config.audit.enabled) {
         audit = await openAuditLog({ file: config.audit.file, logger, clock });
-        auditConfig(audit, config, { file: config.baseDir });
+        auditConfig(audit, config);
         audit.append({ kind: 'start', actor: { name: config.gateway.id, via: 'gateway' }, action: 'gateway.start', outcome: 'ok', detail: { version: GATEWAY_VERSION } });
       }
       const al = audit;

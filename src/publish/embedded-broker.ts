@@ -55,6 +55,9 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
 }
 
+/** the first topic level of everything the gateway publishes (borderlink): only the gateway may publish there */
+const EVENT_NAMESPACE = TOPIC_ROOT.split('/')[0] as string;
+
 function sameSecret(a: string, b: Buffer | undefined): boolean {
   if (!b) return false;
   const x = Buffer.from(a);
@@ -165,7 +168,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         callback(new Error('$SYS is read-only'));
         return;
       }
-      if (client && !gatewayClients.has(client.id) && (packet.topic === TOPIC_ROOT.split('/')[0] || packet.topic.startsWith(`${TOPIC_ROOT.split('/')[0]}/`))) {
+      if (client && !gatewayClients.has(client.id) && (packet.topic === EVENT_NAMESPACE || packet.topic.startsWith(`${EVENT_NAMESPACE}/`))) {
         log.warn({ clientId: client.id, topic: packet.topic }, 'mqtt publish refused: only the gateway publishes events');
         access({ actor: actorOf(sessions.get(client.id), client.id), action: `mqtt.publish ${packet.topic}`, outcome: 'deny', reason: 'only the gateway publishes under borderlink/' });
         callback(new Error('only the gateway may publish under borderlink/'));

@@ -12,7 +12,7 @@ import type { UnsequencedEvent } from '../outbox/types.js';
 import type { AgencyView } from '../publish/agency-fanout.js';
 import type { DetectionEvent, Sharing } from '../schema/detection-event.js';
 import { agencyTopic, mayAgencySubscribe } from './agency-topics.js';
-import { artifactAllowed, forAgency, sharingLabel } from './policy.js';
+import { admitsEquipment, artifactAllowed, forAgency, sharingLabel } from './policy.js';
 import { compileSharing, type CompiledSharing } from './policy-types.js';
 
 export interface GatewaySharing {
@@ -52,10 +52,7 @@ export function createGatewaySharing(config: Pick<GatewayConfig, 'agencies' | 's
         const agency = identity?.agency;
         if (agency === undefined) return device;
         const p = compiled.byId.get(agency);
-        if (p === undefined) return undefined;
-        const { sites, deviceClasses } = p.receive;
-        if (sites !== undefined && (device.siteId === undefined || !sites.includes(device.siteId))) return undefined;
-        if (deviceClasses !== undefined && (device.deviceClass === undefined || !deviceClasses.includes(device.deviceClass))) return undefined;
+        if (p === undefined || !admitsEquipment(p, device.siteId, device.deviceClass)) return undefined;
         const { lastEvent, ...rest } = device;
         const seen = lastEvent === undefined ? undefined : forAgency(compiled, agency, lastEvent);
         return seen === undefined ? rest : { ...rest, lastEvent: seen };

@@ -15,7 +15,7 @@
  * A value echoed into a field the event must carry (a required one) is left: the compiler cannot
  * know it, and removing a required field would break the contract. Numbers are not scrubbed.
  */
-import type { Classification, DetectionEvent, EventType, Sharing } from '../schema/detection-event.js';
+import type { Classification, DetectionEvent, DeviceClass, EventType, Sharing } from '../schema/detection-event.js';
 import type { CompiledAgencyPolicy, CompiledSharing, RedactStep } from './policy-types.js';
 import { type EventFieldTable, type FieldInfo, requiredOn } from './schema-fields.js';
 
@@ -29,10 +29,16 @@ const MIN_EMBEDDED_ECHO_LENGTH = 6;
 
 /** Whether the policy admits the event: site, device class and event type each in its list, or the list absent. */
 export function admits(p: CompiledAgencyPolicy, event: DetectionEvent): boolean {
+  if (!admitsEquipment(p, event.source.siteId, event.source.device.class)) return false;
   const r = p.receive;
-  if (r.sites && !r.sites.includes(event.source.siteId)) return false;
-  if (r.deviceClasses && !r.deviceClasses.includes(event.source.device.class)) return false;
-  if (r.eventTypes && !r.eventTypes.includes(event.eventType)) return false;
+  return !(r.eventTypes && !r.eventTypes.includes(event.eventType));
+}
+
+/** Whether the policy covers equipment of this site and class at all (device lists). An unknown site or class is not covered when the policy names sites or classes. */
+export function admitsEquipment(p: CompiledAgencyPolicy, siteId: string | undefined, deviceClass: DeviceClass | undefined): boolean {
+  const r = p.receive;
+  if (r.sites && (siteId === undefined || !r.sites.includes(siteId))) return false;
+  if (r.deviceClasses && (deviceClass === undefined || !r.deviceClasses.includes(deviceClass))) return false;
   return true;
 }
 
